@@ -1,0 +1,49 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FlightDelay.Api.ModelInfo;
+using FlightDelay.Api.Predictions;
+using FlightDelay.Scoring;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace FlightDelay.Api.Infrastructure;
+
+/// <summary>Source-generated JSON for the API's own types: strict numbers, unknown or repeated properties refused.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    AllowDuplicateProperties = false,
+    NumberHandling = JsonNumberHandling.Strict,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    MaxDepth = 16)]
+[JsonSerializable(typeof(PredictionRequest))]
+[JsonSerializable(typeof(PredictionResponse))]
+[JsonSerializable(typeof(ModelCard))]
+[JsonSerializable(typeof(ModelCardResponse))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext
+{
+    /// <summary>Deserializes a whole body; malformed JSON, wrong types and trailing content become a 400 naming the place.</summary>
+    public static (T? Value, ProblemHttpResult? Problem) Parse<T>(ReadOnlySequence<byte> body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 16 });
+        try
+        {
+            var value = JsonSerializer.Deserialize(ref reader, type);
+            if (reader.Read())
+                return (null, Problems.BadRequest("Unexpected content after the JSON value."));
+            return value is null ? (null, Problems.BadRequest("The body is null; a JSON object is expected.")) : (value, null);
+        }
+        catch (JsonException ex)
+        {
+            var where = ex.Path is { Length: > 0 } path ? $" at {path}" : "";
+            var position = ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1})" : "";
+            return (null, Problems.BadRequest($"Invalid JSON{where}{position}: {FirstSentence(ex.Message)}"));
+        }
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message : message[..(end + 1)];
+    }
+}

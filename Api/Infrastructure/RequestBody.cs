@@ -1,0 +1,65 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
+
+namespace FlightDelay.Api.Infrastructure;
+
+/// <summary>Reads a bounded JSON request body without copying it, with problem answers for what a client can get wrong.</summary>
+internal static class RequestBody
+{
+    /// <summary>
+    /// Buffers the whole body (at most <paramref name="maxBytes"/>) and hands it to <paramref name="parse"/>.
+    /// Answers <c>415</c> for a non-JSON content type (none at all is taken as JSON, as the seed's
+    /// <c>get_json(force=True)</c> did) and <c>413</c> for a body over the limit.
+    /// </summary>
+    public static async ValueTask<(T? Value, ProblemHttpResult? Problem)> ReadJsonAsync<T>(
+        HttpRequest request, long maxBytes, Func<ReadOnlySequence<byte>, (T? Value, ProblemHttpResult? Problem)> parse)
+    {
+        if (!IsJson(request.ContentType))
+            return (default, Problems.UnsupportedMediaType(request.ContentType, "application/json"));
+        if (request.ContentLength > maxBytes)
+            return (default, Problems.TooLarge(maxBytes));
+
+        var reader = request.BodyReader;
+        while (true)
+        {
+            ReadResult read;
+            try
+            {
+                read = await reader.ReadAsync(request.HttpContext.RequestAborted);
+            }
+            catch (BadHttpRequestException ex)
+            {
+                return (default, Problems.Status(ex.StatusCode, "The request body could not be read.", ex.Message));
+            }
+
+            var buffer = read.Buffer;
+            if (buffer.Length > maxBytes)
+            {
+                reader.AdvanceTo(buffer.End);
+                return (default, Problems.TooLarge(maxBytes));
+            }
+            if (read.IsCompleted)
+            {
+                try
+                {
+                    return parse(buffer);
+                }
+                finally
+                {
+                    reader.AdvanceTo(buffer.End);
+                }
+            }
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    public static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType)) return true;
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media)) return false;
+        return media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase);
+    }
+}

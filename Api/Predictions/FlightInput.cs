@@ -1,0 +1,31 @@
+using FlightDelay.Scoring;
+
+namespace FlightDelay.Api.Predictions;
+
+/// <summary>
+/// One flight as clients send it: by name (<c>airline</c>, <c>flightType</c>, <c>month</c>) or as the
+/// seed's 37 <c>features</c>, never both.
+/// </summary>
+public sealed record FlightInput(string? Airline = null, string? FlightType = null, int? Month = null, float[]? Features = null)
+{
+    /// <summary>Writes the 37 features into <paramref name="features"/>; returns the problems found, or an empty list.</summary>
+    public IReadOnlyList<FieldError> TryEncode(Span<float> features)
+    {
+        if (Features is null)
+            return FlightSchema.TryEncode(Airline, FlightType, Month, features);
+
+        if (Airline is not null || FlightType is not null || Month is not null)
+            return [new("features", "Give either 'features' or 'airline', 'flightType' and 'month', not both.")];
+        if (FlightSchema.Validate(Features) is { } error)
+            return [error];
+        Features.CopyTo(features);
+        return [];
+    }
+}
+
+public sealed record PredictionRequest(IReadOnlyList<FlightInput?>? Flights);
+
+public sealed record PredictionResponse(string ModelVersion, IReadOnlyList<FlightPrediction> Predictions);
+
+/// <summary>The answer for the flight at <see cref="Index"/> in the request: label 1 = delayed more than 15 minutes.</summary>
+public sealed record FlightPrediction(int Index, bool Delayed, int Label, float Probability);

@@ -1,0 +1,106 @@
+using System.Buffers;
+using FlightDelay.Api.Infrastructure;
+using FlightDelay.Scoring;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace FlightDelay.Api.Predictions;
+
+public static class PredictionEndpoints
+{
+    // The seed answered with Flask's jsonify(str(prediction)): a JSON string and a newline.
+    private static readonly byte[] Delayed = "\"1\"\n"u8.ToArray();
+    private static readonly byte[] OnTime = "\"0\"\n"u8.ToArray();
+
+    public static IEndpointRouteBuilder MapPredictions(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/predict_api", PredictSeed)
+            .WithName("PredictSeed")
+            .WithTags("Predictions")
+            .WithSummary("The seed's endpoint: {\"data\": [37 numbers]} in, the JSON string \"0\" or \"1\" out.")
+            .DocumentsBody<SeedBody>()
+            .Produces<string>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        app.MapGroup("/v1/predictions")
+            .WithTags("Predictions")
+            .MapPost("", Predict)
+            .WithName("Predict")
+            .WithSummary("Scores one or many flights, given by name or as 37 features.")
+            .DocumentsBody<PredictionRequest>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        return app;
+    }
+
+    internal static async Task<Results<FileContentHttpResult, ProblemHttpResult>> PredictSeed(
+        HttpRequest request, FlightModel model, PredictionMetrics metrics, IOptions<PredictionOptions> options)
+    {
+        var (prediction, problem) = await RequestBody.ReadJsonAsync(request, options.Value.MaxSeedBodyBytes, body =>
+        {
+            Span<float> features = stackalloc float[FlightSchema.FeatureCount];
+            return SeedRequest.TryRead(body, features) is { } error
+                ? (default(Prediction?), Problems.BadRequest(error))
+                : (model.Predict(features), null);
+        });
+        if (problem is not null) return problem;
+
+        var p = prediction!.Value;
+        metrics.Record([p], "predict_api");
+        return TypedResults.Bytes(p.Delayed ? Delayed : OnTime, "application/json");
+    }
+
+    internal static async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> Predict(
+        HttpRequest request, FlightModel model, PredictionMetrics metrics, IOptions<PredictionOptions> options)
+    {
+        var limits = options.Value;
+        var (body, problem) = await RequestBody.ReadJsonAsync(request, limits.MaxBodyBytes,
+            json => ApiJsonContext.Parse(json, ApiJsonContext.Default.PredictionRequest));
+        if (problem is not null) return problem;
+
+        var flights = body!.Flights;
+        if (flights is null || flights.Count == 0)
+            return Problems.BadRequest("'flights' must be a non-empty array of flights.");
+        if (flights.Count > limits.MaxFlightsPerRequest)
+            return Problems.BadRequest($"At most {limits.MaxFlightsPerRequest} flights per request; received {flights.Count}. Submit a batch job for more.");
+
+        var features = ArrayPool<float>.Shared.Rent(flights.Count * FlightSchema.FeatureCount);
+        try
+        {
+            var errors = new List<KeyValuePair<string, string>>();
+            for (var i = 0; i < flights.Count && errors.Count < 100; i++)
+            {
+                var row = features.AsSpan(i * FlightSchema.FeatureCount, FlightSchema.FeatureCount);
+                if (flights[i] is not { } flight)
+                {
+                    errors.Add(new($"flights[{i}]", "A flight must be an object, not null."));
+                    continue;
+                }
+                foreach (var error in flight.TryEncode(row))
+                    errors.Add(new($"flights[{i}].{error.Field}", error.Message));
+            }
+            if (errors.Count > 0)
+                return Problems.Validation($"{errors.Count} problem(s) in the flights; see 'errors'.", errors);
+
+            var predictions = new Prediction[flights.Count];
+            if (flights.Count == 1)
+                predictions[0] = model.Predict(features.AsSpan(0, FlightSchema.FeatureCount));
+            else
+                model.PredictBatch(features.AsMemory(0, flights.Count * FlightSchema.FeatureCount), predictions);
+            metrics.Record(predictions, "v1");
+
+            return TypedResults.Ok(new PredictionResponse(model.Version,
+                [.. predictions.Select((p, i) => new FlightPrediction(i, p.Delayed, p.Delayed ? 1 : 0, p.Probability))]));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(features);
+        }
+    }
+
+    /// <summary>For the OpenAPI document only: the seed's request shape.</summary>
+    internal sealed record SeedBody(float[] Data);
+}

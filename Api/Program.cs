@@ -1,0 +1,17 @@
+using FlightDelay.Api.Infrastructure;
+using FlightDelay.Api.ModelInfo;
+using FlightDelay.Api.Page;
+using FlightDelay.Api.Predictions;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddApi();
+
+var app = builder.Build();
+app.UseApi();
+app.MapPage();
+app.MapPredictions();
+app.MapModel();
+
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using FlightDelay.Scoring;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace FlightDelay.Processing.Hosting;
+
+/// <summary>Telemetry and health endpoints shared by the Api and Worker hosts.</summary>
+public static class ServiceDefaults
+{
+    /// <summary>
+    /// OpenTelemetry metrics (scraped at <c>/metrics</c>) and traces; an OTLP exporter is added when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is configured.
+    /// </summary>
+    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder, string serviceName)
+    {
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName))
+            .WithMetrics(m => m
+                .AddAspNetCoreInstrumentation()
+                .AddMeter("System.Runtime", PredictionMetrics.MeterName, "FlightDelay.Jobs")
+                .AddPrometheusExporter())
+            .WithTracing(t => t
+                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/metrics"))
+                .AddSource("MassTransit", "FlightDelay.Jobs"));
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            otel.UseOtlpExporter();
+        return builder;
+    }
+
+    /// <summary><c>/health/live</c> (the process answers), <c>/health/ready</c> (model and dependencies answer), <c>/metrics</c>.</summary>
+    public static IEndpointRouteBuilder MapServiceDefaults(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+
+    private static Task WriteHealth(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return JsonSerializer.SerializeAsync(context.Response.Body, new HealthBody(
+            report.Status.ToString(),
+            report.Entries.ToDictionary(e => e.Key, e => new HealthEntry(e.Value.Status.ToString(), e.Value.Description ?? e.Value.Exception?.Message))),
+            HostingJsonContext.Default.HealthBody);
+    }
+}
+
+internal sealed record HealthBody(string Status, Dictionary<string, HealthEntry> Checks);
+
+internal sealed record HealthEntry(string Status, string? Description);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(HealthBody))]
+internal sealed partial class HostingJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,117 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.ObjectPool;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace FlightDelay.Scoring;
+
+/// <summary>
+/// A loaded model. Thread-safe: the single-row path rents a <see cref="PredictionEngine{TSrc,TDst}"/>
+/// from a pool (an engine is not thread-safe), the batch path runs <c>Transform</c> on the shared
+/// <see cref="ITransformer"/> (which is).
+/// </summary>
+public sealed class FlightModel
+{
+    public const string ModelFileName = "model.zip";
+    public const string CardFileName = "model-card.json";
+
+    private readonly MLContext _ml;
+    private readonly ITransformer _transformer;
+    private readonly ObjectPool<PredictionEngine<FlightRow, FlightScore>> _engines;
+
+    private FlightModel(MLContext ml, ITransformer transformer, ModelCard card)
+    {
+        _ml = ml;
+        _transformer = transformer;
+        Card = card;
+        _engines = new DefaultObjectPool<PredictionEngine<FlightRow, FlightScore>>(
+            new EnginePolicy(ml, transformer), Environment.ProcessorCount * 4);
+    }
+
+    public ModelCard Card { get; }
+
+    public string Version => Card.Version;
+
+    /// <summary>Loads <c>model.zip</c> and <c>model-card.json</c> from a folder and checks they belong together.</summary>
+    public static FlightModel Load(string directory)
+    {
+        var modelPath = Path.Combine(directory, ModelFileName);
+        var bytes = File.ReadAllBytes(modelPath);
+        var card = ModelCard.Read(Path.Combine(directory, CardFileName));
+        var version = VersionOf(bytes);
+        if (card.Version != version)
+            throw new InvalidDataException($"Model card version {card.Version} does not match {modelPath} ({version}).");
+
+        var ml = new MLContext();
+        using var stream = new MemoryStream(bytes, writable: false);
+        var transformer = ml.Model.Load(stream, out _);
+        return new FlightModel(ml, transformer, card);
+    }
+
+    /// <summary>The model version: derived from the model file's bytes, so equal files mean equal versions.</summary>
+    public static string VersionOf(ReadOnlySpan<byte> modelBytes) =>
+        "m-" + Convert.ToHexStringLower(SHA256.HashData(modelBytes))[..12];
+
+    /// <summary>Scores one flight given as its 37 features.</summary>
+    public Prediction Predict(ReadOnlySpan<float> features)
+    {
+        var engine = _engines.Get();
+        try
+        {
+            var row = new FlightRow();
+            features.CopyTo(row.Features);
+            var score = engine.Predict(row);
+            return new Prediction(score.PredictedLabel, score.Probability);
+        }
+        finally
+        {
+            _engines.Return(engine);
+        }
+    }
+
+    /// <summary>
+    /// Scores many flights through ML.NET's batch path. <paramref name="features"/> holds the rows
+    /// back to back, 37 floats each; one prediction per row is written to <paramref name="predictions"/>.
+    /// </summary>
+    public void PredictBatch(ReadOnlyMemory<float> features, Span<Prediction> predictions)
+    {
+        var rows = features.Length / FlightSchema.FeatureCount;
+        if (features.Length % FlightSchema.FeatureCount != 0 || predictions.Length < rows)
+            throw new ArgumentException("Features must be whole rows of 37 and predictions must have room for each row.");
+
+        var data = _ml.Data.LoadFromEnumerable(Rows(features));
+        var scored = _transformer.Transform(data);
+        using var cursor = scored.GetRowCursor(scored.Schema.Where(c => c.Name is "PredictedLabel" or "Probability"));
+        var label = cursor.GetGetter<bool>(scored.Schema["PredictedLabel"]);
+        var probability = cursor.GetGetter<float>(scored.Schema["Probability"]);
+        bool delayed = default;
+        float p = default;
+        var i = 0;
+        while (cursor.MoveNext())
+        {
+            label(ref delayed);
+            probability(ref p);
+            predictions[i++] = new Prediction(delayed, p);
+        }
+    }
+
+    private static IEnumerable<FlightRow> Rows(ReadOnlyMemory<float> features)
+    {
+        // One reused row object: ML.NET copies the values out before asking for the next row.
+        var row = new FlightRow();
+        for (var offset = 0; offset < features.Length; offset += FlightSchema.FeatureCount)
+        {
+            features.Span.Slice(offset, FlightSchema.FeatureCount).CopyTo(row.Features);
+            yield return row;
+        }
+    }
+
+    private sealed class EnginePolicy(MLContext ml, ITransformer transformer)
+        : PooledObjectPolicy<PredictionEngine<FlightRow, FlightScore>>
+    {
+        public override PredictionEngine<FlightRow, FlightScore> Create() =>
+            ml.Model.CreatePredictionEngine<FlightRow, FlightScore>(transformer);
+
+        public override bool Return(PredictionEngine<FlightRow, FlightScore> obj) => true;
+    }
+}

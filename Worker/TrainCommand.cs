@@ -1,0 +1,51 @@
+using FlightDelay.Scoring;
+
+namespace FlightDelay.Worker;
+
+/// <summary>
+/// <c>dotnet run --project Worker -- train [--algorithm LogisticRegression|FastTree] [--data datasets] [--out Scoring/Model]</c>:
+/// fits the model on train.csv, evaluates it on test.csv, writes model.zip and model-card.json.
+/// </summary>
+internal static class TrainCommand
+{
+    public static int Run(string[] args)
+    {
+        var algorithm = ModelAlgorithm.LogisticRegression;
+        var root = RepositoryRoot();
+        var data = Path.Combine(root, "datasets");
+        var output = Path.Combine(root, "Scoring", "Model");
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            switch (args[i])
+            {
+                case "--algorithm" when Enum.TryParse(value, ignoreCase: true, out algorithm): i++; break;
+                case "--data" when value is not null: data = value; i++; break;
+                case "--out" when value is not null: output = value; i++; break;
+                default:
+                    Console.Error.WriteLine($"Unknown or incomplete option '{args[i]}'.");
+                    Console.Error.WriteLine("usage: train [--algorithm LogisticRegression|FastTree] [--data DIR] [--out DIR]");
+                    return 2;
+            }
+        }
+
+        var card = ModelTrainer.Train(Path.Combine(data, "train.csv"), Path.Combine(data, "test.csv"), output, algorithm);
+        var m = card.Metrics;
+        Console.WriteLine($"{card.Algorithm} {card.Version}: trained on {card.TrainRows} rows, tested on {card.TestRows}");
+        Console.WriteLine($"accuracy {m.Accuracy}  precision {m.Precision}  recall {m.Recall}  F1 {m.F1}  ROC AUC {m.RocAuc}");
+        Console.WriteLine($"confusion [[tn, fp], [fn, tp]] = [[{m.ConfusionMatrix[0][0]}, {m.ConfusionMatrix[0][1]}], [{m.ConfusionMatrix[1][0]}, {m.ConfusionMatrix[1][1]}]]");
+        Console.WriteLine($"wrote {Path.GetFullPath(output)}");
+        return 0;
+    }
+
+    // `dotnet run` starts in the project folder; the defaults are relative to the repository root.
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "FlightDelay.sln")))
+                return dir.FullName;
+        }
+        return Environment.CurrentDirectory;
+    }
+}
