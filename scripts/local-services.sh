@@ -373,7 +373,16 @@ pg_status() {
 # and everything under $RMQ_DIR belongs to that user.
 
 rmq_env() {
-  RMQ_ENV=(
+  local v
+  RMQ_ENV=()
+  # Drop RABBITMQ_* / ERL_* settings inherited from the caller, so only the
+  # ones below apply.
+  for v in $(compgen -e); do
+    case $v in
+      RABBITMQ_* | ERL_*) RMQ_ENV+=(-u "$v") ;;
+    esac
+  done
+  RMQ_ENV+=(
     "HOME=$RMQ_HOME"
     "LANG=C.UTF-8"
     "LC_ALL=C.UTF-8"

@@ -44,7 +44,7 @@ internal static class RequestBody
             {
                 try
                 {
-                    return parse(buffer);
+                    return parse(WithoutByteOrderMark(buffer));
                 }
                 finally
                 {
@@ -54,6 +54,10 @@ internal static class RequestBody
             reader.AdvanceTo(buffer.Start, buffer.End);
         }
     }
+
+    // Some clients (PowerShell, Windows tools) start UTF-8 with a byte order mark; JSON readers refuse it.
+    private static ReadOnlySequence<byte> WithoutByteOrderMark(ReadOnlySequence<byte> body) =>
+        body.FirstSpan.StartsWith("\uFEFF"u8) ? body.Slice(3) : body;
 
     public static bool IsJson(string? contentType)
     {

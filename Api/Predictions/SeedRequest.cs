@@ -15,11 +15,13 @@ internal static class SeedRequest
     /// <summary>Fills <paramref name="features"/> (length 37); returns what is wrong with the body, or null.</summary>
     public static string? TryRead(ReadOnlySequence<byte> body, Span<float> features)
     {
+        if (body.IsEmpty)
+            return $"The body is empty; {Shape}.";
+
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 8 });
         try
         {
-            if (!reader.Read())
-                return $"The body is empty; {Shape}.";
+            reader.Read();
             if (reader.TokenType != JsonTokenType.StartObject)
                 return $"The body is not a JSON object; {Shape}.";
 
@@ -50,12 +52,12 @@ internal static class SeedRequest
                 }
             }
 
+            if (reader.Read())
+                return "Unexpected content after the JSON object.";
             if (count < 0)
                 return $"Missing 'data'; {Shape}.";
             if (count != FlightSchema.FeatureCount)
                 return $"'data' must have exactly {FlightSchema.FeatureCount} numbers; received {count}.";
-            if (reader.Read())
-                return "Unexpected content after the JSON object.";
             return null;
         }
         catch (JsonException ex)
