@@ -1,4 +1,5 @@
 using FlightDelay.Api.Infrastructure;
+using FlightDelay.Api.Jobs;
 using FlightDelay.Api.ModelInfo;
 using FlightDelay.Api.Page;
 using FlightDelay.Api.Predictions;
@@ -11,6 +12,7 @@ app.UseApi();
 app.MapPage();
 app.MapPredictions();
 app.MapModel();
+app.MapJobs();
 
 app.Run();
 

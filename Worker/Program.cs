@@ -1,7 +1,14 @@
 using FlightDelay.Worker;
 
-if (args is ["train", .. var trainArgs])
-    return TrainCommand.Run(trainArgs);
+return args switch
+{
+    ["train", .. var options] => TrainCommand.Run(options),
+    ["migrate", .. var options] => await WorkerApp.MigrateAsync(options),
+    _ => await RunAsync(args),
+};
 
-Console.Error.WriteLine("usage: train [options]");
-return 2;
+static async Task<int> RunAsync(string[] args)
+{
+    await WorkerApp.Build(args).RunAsync();
+    return 0;
+}

@@ -16,6 +16,7 @@ namespace FlightDelay.Api.Infrastructure;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     MaxDepth = 16)]
 [JsonSerializable(typeof(PredictionRequest))]
+[JsonSerializable(typeof(FlightInput))]
 [JsonSerializable(typeof(PredictionResponse))]
 [JsonSerializable(typeof(ModelCard))]
 [JsonSerializable(typeof(ModelCardResponse))]

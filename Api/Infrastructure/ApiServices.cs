@@ -1,6 +1,7 @@
+using FlightDelay.Api.Jobs;
 using FlightDelay.Api.Predictions;
 using FlightDelay.Processing.Hosting;
-using FlightDelay.Scoring;
+using FlightDelay.Processing.Jobs;
 using Scalar.AspNetCore;
 
 namespace FlightDelay.Api.Infrastructure;
@@ -10,7 +11,9 @@ public static class ApiServices
     public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
     {
         builder.AddServiceDefaults("flightdelay-api");
-        builder.Services.AddFlightModel();
+        // Without RabbitMQ the API is the whole system (the embedded default): it hosts the consumers itself.
+        builder.AddJobPipeline(hostConsumers: !builder.Configuration.UsesRabbitMq() || builder.Configuration.GetValue<bool>("Jobs:HostConsumersInApi"));
+        builder.Services.AddScoped<JobIntake>();
         builder.Services.AddOptions<PredictionOptions>()
             .BindConfiguration(PredictionOptions.Section)
             .ValidateDataAnnotations()

@@ -1,0 +1,166 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using FlightDelay.Scoring;
+
+namespace FlightDelay.Api.Jobs;
+
+/// <summary>
+/// CSV uploads, line by line as they stream in. Two layouts, told apart by the first line:
+/// a header <c>airline,flightType,month</c> (any order, any case) with named flights, or 37 numeric columns
+/// with or without a header line. Handles CRLF and LF, a UTF-8 byte order mark, quoted fields and blank lines.
+/// </summary>
+internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
+{
+    private enum Layout { Unknown, Named, Raw }
+
+    private Layout _layout;
+    private int _line;
+    private int _airlineColumn, _typeColumn, _monthColumn;
+    private readonly List<string> _fields = [];
+
+    public SequencePosition Parse(ReadOnlySequence<byte> buffer, bool isFinal, RowSink sink)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        while (!sink.IsFull && !sink.ShouldStop)
+        {
+            if (!reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
+            {
+                if (!isFinal)
+                {
+                    if (reader.Remaining > maxLineBytes)
+                        sink.Fail($"line {_line + 1}", $"A line is longer than {maxLineBytes} bytes.");
+                    break;
+                }
+                if (reader.Remaining == 0) break;
+                line = reader.UnreadSequence;
+                reader.AdvanceToEnd();
+            }
+            if (line.Length > maxLineBytes)
+            {
+                sink.Fail($"line {_line + 1}", $"A line is longer than {maxLineBytes} bytes.");
+                break;
+            }
+            _line++;
+            ParseLine(line, sink);
+        }
+        return reader.Position;
+    }
+
+    private void ParseLine(ReadOnlySequence<byte> bytes, RowSink sink)
+    {
+        var text = Decode(bytes);
+        if (_line == 1 && text.StartsWith('\uFEFF')) text = text[1..];
+        if (text.EndsWith('\r')) text = text[..^1];
+        if (string.IsNullOrWhiteSpace(text)) return;
+        if (!Split(text))
+        {
+            sink.Reject(Where(sink.NextRow), "An opening quote is never closed.");
+            return;
+        }
+
+        if (_layout == Layout.Unknown && DetectLayout(sink)) return;
+
+        if (_layout == Layout.Named)
+            ParseNamed(sink);
+        else
+            ParseRaw(sink);
+    }
+
+    /// <summary>Reads the first line; returns true when it was a header (so it is not a row).</summary>
+    private bool DetectLayout(RowSink sink)
+    {
+        var names = _fields.Select(f => f.Trim()).ToList();
+        int Column(string name) => names.FindIndex(n => n.Equals(name, StringComparison.OrdinalIgnoreCase));
+        if (names.Count == 3 && Column("airline") >= 0 && Column("flightType") >= 0 && Column("month") >= 0)
+        {
+            (_layout, _airlineColumn, _typeColumn, _monthColumn) = (Layout.Named, Column("airline"), Column("flightType"), Column("month"));
+            return true;
+        }
+        if (names.Count == FlightSchema.FeatureCount)
+        {
+            _layout = Layout.Raw;
+            // A header of 37 names, or the first row already.
+            return names.Any(n => !float.TryParse(n, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+        }
+        sink.Fail(Where(1),
+            $"Unrecognized first line ({names.Count} columns). Send a header 'airline,flightType,month' with named flights, or {FlightSchema.FeatureCount} numeric feature columns (with or without a header).");
+        _layout = Layout.Raw;
+        return true;
+    }
+
+    private void ParseNamed(RowSink sink)
+    {
+        if (_fields.Count != 3)
+        {
+            sink.Reject(Where(sink.NextRow), $"Expected 3 columns (airline, flightType, month), found {_fields.Count}.");
+            return;
+        }
+        var monthText = _fields[_monthColumn].Trim();
+        int? month = int.TryParse(monthText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var m) ? m : null;
+        var row = sink.NextRow;
+        var errors = month is null && monthText.Length > 0
+            ? [new FieldError("month", $"month '{monthText}' is not a whole number; accepted values: 1 to 12.")]
+            : FlightSchema.TryEncode(_fields[_airlineColumn], _fields[_typeColumn], month, sink.NextSlot());
+        if (errors.Count == 0)
+            sink.Commit();
+        else
+            sink.Reject(Where(row), string.Join(" ", errors.Select(e => e.Message)));
+    }
+
+    private void ParseRaw(RowSink sink)
+    {
+        var row = sink.NextRow;
+        if (_fields.Count != FlightSchema.FeatureCount)
+        {
+            sink.Reject(Where(row), $"Expected {FlightSchema.FeatureCount} numeric columns, found {_fields.Count}.");
+            return;
+        }
+        var slot = sink.NextSlot();
+        for (var i = 0; i < _fields.Count; i++)
+        {
+            if (!float.TryParse(_fields[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !float.IsFinite(value))
+            {
+                sink.Reject(Where(row), $"Column {i + 1} ('{Truncate(_fields[i])}') is not a finite number.");
+                return;
+            }
+            slot[i] = value;
+        }
+        sink.Commit();
+    }
+
+    private string Where(int row) => $"row {row} (line {_line})";
+
+    /// <summary>Splits one line into fields; quoted fields may hold commas and doubled quotes. False for an unclosed quote.</summary>
+    private bool Split(string line)
+    {
+        _fields.Clear();
+        if (!line.Contains('"'))
+        {
+            _fields.AddRange(line.Split(','));
+            return true;
+        }
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quoted)
+            {
+                if (c != '"') field.Append(c);
+                else if (i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
+                else quoted = false;
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { _fields.Add(field.ToString()); field.Clear(); }
+            else field.Append(c);
+        }
+        _fields.Add(field.ToString());
+        return !quoted;
+    }
+
+    private static string Decode(ReadOnlySequence<byte> bytes) =>
+        bytes.IsSingleSegment ? Encoding.UTF8.GetString(bytes.FirstSpan) : Encoding.UTF8.GetString(bytes.ToArray());
+
+    private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";
+}

@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Unicode;
+using FlightDelay.Api.Infrastructure;
+using FlightDelay.Persistence;
+using FlightDelay.Persistence.Jobs;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace FlightDelay.Api.Jobs;
+
+public static class JobEndpoints
+{
+    private const int DefaultPage = 1000;
+    private const int MaxPage = 10_000;
+
+    public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
+    {
+        var jobs = app.MapGroup("/v1/jobs").WithTags("Jobs");
+        jobs.MapPost("", Submit)
+            .WithName("SubmitJob")
+            .WithSummary("Submits a batch of flights as CSV (text/csv) or JSON ({\"flights\": [...]}); answers 202 with the job.")
+            .DocumentsBody<Predictions.PredictionRequest>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        jobs.MapGet("", List).WithName("ListJobs").WithSummary("Recent jobs, newest first, optionally by status.");
+        jobs.MapGet("/{id:guid}", Get).WithName("GetJob").WithSummary("A job's status and progress. Supports If-None-Match.");
+        jobs.MapGet("/{id:guid}/results", Results).WithName("GetJobResults")
+            .WithSummary("Results page by page (after a row number), also while the job runs; Accept: text/csv streams them all.");
+        jobs.MapGet("/{id:guid}/results.csv", ResultsCsv).WithName("GetJobResultsCsv").WithSummary("All results as CSV, streamed.");
+        jobs.MapPost("/{id:guid}/cancel", Cancel).WithName("CancelJob")
+            .WithSummary("Cancels a queued or running job; running chunks finish, results already written stay readable.");
+        // Ids that are not GUIDs get a problem, not an empty 404.
+        jobs.MapMethods("/{id}/{**rest}", ["GET", "POST"], (string id) => Problems.NotFound($"'{id}' is not a job id.")).ExcludeFromDescription();
+        jobs.MapMethods("/{id}", ["GET", "POST"], (string id) => Problems.NotFound($"'{id}' is not a job id.")).ExcludeFromDescription();
+        return app;
+    }
+
+    internal static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Submit(HttpContext context, JobIntake intake)
+    {
+        var key = context.Request.Headers["Idempotency-Key"].ToString();
+        if (key.Length > 200)
+            return Problems.BadRequest("Idempotency-Key may be at most 200 characters.");
+
+        var outcome = await intake.SubmitAsync(context.Request, Owner(context), key.Length == 0 ? null : key, context.RequestAborted);
+        if (outcome.Problem is not null) return outcome.Problem;
+        if (outcome.Replayed) context.Response.Headers["Idempotent-Replayed"] = "true";
+        var view = JobView.Of(outcome.Job!);
+        return TypedResults.Accepted(view.Links.Self, view);
+    }
+
+    internal static async Task<Results<Ok<JobView>, StatusCodeHttpResult, ProblemHttpResult>> Get(Guid id, HttpContext context, JobsDbContext db)
+    {
+        if (await FindAsync(db, context, id) is not { } job)
+            return Problems.NotFound($"There is no job {id}.");
+
+        var etag = ETag(job);
+        context.Response.Headers.ETag = etag;
+        if (!Job.IsFinal(job.Status))
+            context.Response.Headers.RetryAfter = "2";
+        if (context.Request.Headers.IfNoneMatch.Any(v => v is not null && (v == etag || v == "*")))
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        return TypedResults.Ok(JobView.Of(job));
+    }
+
+    internal static async Task<Results<Ok<JobList>, ProblemHttpResult>> List(HttpContext context, JobsDbContext db, string? status, int? offset, int? limit)
+    {
+        var take = limit ?? 20;
+        var skip = offset ?? 0;
+        if (take is < 1 or > 100) return Problems.BadRequest("limit must be between 1 and 100.");
+        if (skip < 0) return Problems.BadRequest("offset must not be negative.");
+
+        var owner = Owner(context);
+        var query = db.Jobs.AsNoTracking().Where(j => j.Owner == owner);
+        if (status is not null)
+        {
+            if (!Enum.TryParse<JobStatus>(status, ignoreCase: true, out var wanted) || int.TryParse(status, out _))
+                return Problems.BadRequest($"Unknown status '{status}'; use one of {string.Join(", ", Enum.GetValues<JobStatus>().Select(JobView.StatusName))}.");
+            query = query.Where(j => j.Status == wanted);
+        }
+
+        var page = await query.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id).Skip(skip).Take(take + 1).ToListAsync(context.RequestAborted);
+        var next = page.Count > take ? $"/v1/jobs?offset={skip + take}&limit={take}{(status is null ? "" : $"&status={status}")}" : null;
+        return TypedResults.Ok(new JobList([.. page.Take(take).Select(JobView.Of)], skip, take, next));
+    }
+
+    internal static async Task<Results<Ok<JobResultPage>, EmptyHttpResult, ProblemHttpResult>> Results(
+        Guid id, HttpContext context, JobsDbContext db, int? after, int? limit)
+    {
+        if (context.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase)))
+            return (await ResultsCsv(id, context, db)).Result switch
+            {
+                ProblemHttpResult problem => problem,
+                _ => TypedResults.Empty,
+            };
+
+        var take = limit ?? DefaultPage;
+        var from = after ?? 0;
+        if (take is < 1 or > MaxPage) return Problems.BadRequest($"limit must be between 1 and {MaxPage}.");
+        if (from < 0) return Problems.BadRequest("after must not be negative.");
+        if (await FindAsync(db, context, id) is not { } job)
+            return Problems.NotFound($"There is no job {id}.");
+
+        var items = await db.Results.AsNoTracking()
+            .Where(r => r.JobId == id && r.RowNumber > from)
+            .OrderBy(r => r.RowNumber)
+            .Take(take)
+            .ToListAsync(context.RequestAborted);
+        var versions = await ChunkVersionsAsync(db, job, items.Count == 0 ? 0 : items[0].RowNumber, items.Count == 0 ? 0 : items[^1].RowNumber, context.RequestAborted);
+        var next = items.Count == take || (!Job.IsFinal(job.Status) && job.ProcessedRows < job.TotalRows)
+            ? $"/v1/jobs/{id}/results?after={(items.Count == 0 ? from : items[^1].RowNumber)}&limit={take}"
+            : null;
+        if (!Job.IsFinal(job.Status)) context.Response.Headers.RetryAfter = "2";
+        return TypedResults.Ok(new JobResultPage(id, JobView.StatusName(job.Status),
+            [.. items.Select(r => new JobResultView(r.RowNumber, r.Delayed, r.Probability, versions.GetValueOrDefault((r.RowNumber - 1) / job.ChunkSize)))],
+            next));
+    }
+
+    /// <summary>Streams every result as CSV (<c>row,delayed,probability,model_version</c>) straight from the database.</summary>
+    internal static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ResultsCsv(Guid id, HttpContext context, JobsDbContext db)
+    {
+        if (await FindAsync(db, context, id) is not { } job)
+            return Problems.NotFound($"There is no job {id}.");
+        if (!Job.IsFinal(job.Status))
+            return Problems.Conflict($"Job {id} is {JobView.StatusName(job.Status)}; the CSV is available when it has finished. Page /v1/jobs/{id}/results meanwhile.");
+
+        var versions = await ChunkVersionsAsync(db, job, 1, int.MaxValue, context.RequestAborted);
+        var response = context.Response;
+        response.ContentType = "text/csv; charset=utf-8";
+        response.Headers.ContentDisposition = $"attachment; filename=\"job-{id}-results.csv\"";
+        response.Headers["X-Job-Status"] = JobView.StatusName(job.Status);
+
+        var writer = response.BodyWriter;
+        Write(writer, "row,delayed,probability,model_version\n"u8);
+        var rows = 0;
+        await foreach (var r in db.Results.AsNoTracking().Where(r => r.JobId == id).OrderBy(r => r.RowNumber).AsAsyncEnumerable().WithCancellation(context.RequestAborted))
+        {
+            var span = writer.GetSpan(128);
+            Utf8.TryWrite(span, CultureInfo.InvariantCulture,
+                $"{r.RowNumber},{(r.Delayed ? 1 : 0)},{r.Probability:R},{versions.GetValueOrDefault((r.RowNumber - 1) / job.ChunkSize)}\n", out var written);
+            writer.Advance(written);
+            if (++rows % 4096 == 0) await writer.FlushAsync(context.RequestAborted);
+        }
+        await writer.FlushAsync(context.RequestAborted);
+        return TypedResults.Empty;
+    }
+
+    internal static async Task<Results<Ok<JobView>, ProblemHttpResult>> Cancel(Guid id, HttpContext context, JobsDbContext db, TimeProvider clock)
+    {
+        var owner = Owner(context);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var canceled = await db.Jobs
+            .Where(j => j.Id == id && j.Owner == owner && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Canceled).SetProperty(j => j.FinishedAt, now), context.RequestAborted);
+
+        if (await FindAsync(db, context, id) is not { } job)
+            return Problems.NotFound($"There is no job {id}.");
+        if (canceled == 0)
+            return Problems.Conflict($"Job {id} is already {JobView.StatusName(job.Status)}.");
+        return TypedResults.Ok(JobView.Of(job));
+    }
+
+    private static Task<Job?> FindAsync(JobsDbContext db, HttpContext context, Guid id)
+    {
+        var owner = Owner(context);
+        return db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.Owner == owner, context.RequestAborted);
+    }
+
+    /// <summary>The model version of each chunk overlapping rows <paramref name="first"/>..<paramref name="last"/>: every result's version.</summary>
+    private static async Task<Dictionary<int, string?>> ChunkVersionsAsync(JobsDbContext db, Job job, int first, int last, CancellationToken cancellationToken) =>
+        await db.Chunks.AsNoTracking()
+            .Where(c => c.JobId == job.Id && c.FirstRow <= last && c.FirstRow + c.RowCount > first)
+            .ToDictionaryAsync(c => c.ChunkIndex, c => c.ModelVersion, cancellationToken);
+
+    private static string ETag(Job job)
+    {
+        var state = $"{job.Status}|{job.ProcessedRows}|{job.FailedRows}|{job.ChunksDone}|{job.StartedAt?.Ticks}|{job.FinishedAt?.Ticks}|{job.Error}";
+        return $"\"{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(state)))[..16]}\"";
+    }
+
+    private static void Write(System.IO.Pipelines.PipeWriter writer, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(writer.GetSpan(bytes.Length));
+        writer.Advance(bytes.Length);
+    }
+
+    /// <summary>Jobs belong to whoever submitted them: the authenticated caller's name, or everyone when there is no authentication.</summary>
+    private static string Owner(HttpContext context) => context.User.Identity?.Name ?? "";
+}

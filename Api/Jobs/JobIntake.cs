@@ -1,0 +1,195 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using FlightDelay.Api.Infrastructure;
+using FlightDelay.Contracts;
+using FlightDelay.Persistence;
+using FlightDelay.Persistence.Jobs;
+using FlightDelay.Processing.Jobs;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace FlightDelay.Api.Jobs;
+
+/// <summary>What became of a submission.</summary>
+internal sealed record IntakeOutcome(Job? Job, bool Replayed, ProblemHttpResult? Problem);
+
+/// <summary>
+/// Accepts a job: streams the upload through a parser into the database (binary COPY on PostgreSQL) inside one
+/// transaction, so a job is recorded whole or not at all; then sends its chunks. A send that fails costs nothing:
+/// the chunks are pending in the database and the dispatcher sends them again.
+/// </summary>
+internal sealed class JobIntake(
+    JobsDbContext db,
+    IJobRowStore rows,
+    ChunkDispatcher dispatcher,
+    TimeProvider clock,
+    IOptions<JobOptions> options,
+    ILogger<JobIntake> logger)
+{
+    private const int BatchRows = 8192;
+    private const int MaxUnitBytes = 1024 * 1024;
+
+    public async Task<IntakeOutcome> SubmitAsync(HttpRequest request, string owner, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        if (ParserFor(request.ContentType) is not { } parser)
+            return Problem(Problems.UnsupportedMediaType(request.ContentType, "text/csv or application/json"));
+        if (request.ContentLength > limits.MaxUploadBytes)
+            return Problem(Problems.TooLarge(limits.MaxUploadBytes));
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = limits.MaxUploadBytes;
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(MediaType(request.ContentType) + "\n"));
+
+        if (idempotencyKey is not null && await FindAsync(owner, idempotencyKey, cancellationToken) is { } existing)
+        {
+            // Same key again: the body decides whether this is a retry of that submission or a different one.
+            if (await ReadAsync(request.BodyReader, null, null, existing.Id, hash, limits.MaxUploadBytes, cancellationToken) is { } tooLarge)
+                return Problem(tooLarge);
+            return Replay(existing, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var job = new Job
+        {
+            Id = Guid.CreateVersion7(),
+            Status = JobStatus.Queued,
+            CreatedAt = now,
+            ChunkSize = limits.ChunkSize,
+            Owner = owner,
+            IdempotencyKey = idempotencyKey,
+        };
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        db.Jobs.Add(job);
+        await db.SaveChangesAsync(cancellationToken);
+
+        var sink = new RowSink(BatchRows, limits.MaxRows);
+        if (await ReadAsync(request.BodyReader, parser, sink, job.Id, hash, limits.MaxUploadBytes, cancellationToken) is { } readProblem)
+            return Problem(readProblem);
+        if (sink.Errors.Count > 0)
+            return Problem(Problems.BadRequest(
+                $"The upload has invalid rows; nothing was stored. The first {sink.Errors.Count} problem(s) are under 'rows'.",
+                new Dictionary<string, object?> { ["rows"] = sink.Errors }));
+        if (sink.Rows == 0)
+            return Problem(Problems.BadRequest("The upload has no rows."));
+
+        job.TotalRows = sink.Rows;
+        job.ChunkCount = (sink.Rows + job.ChunkSize - 1) / job.ChunkSize;
+        job.RequestHash = Convert.ToHexStringLower(hash.GetHashAndReset());
+        var chunks = Enumerable.Range(0, job.ChunkCount).Select(i => new JobChunk
+        {
+            JobId = job.Id,
+            ChunkIndex = i,
+            FirstRow = 1 + i * job.ChunkSize,
+            RowCount = Math.Min(job.ChunkSize, sink.Rows - i * job.ChunkSize),
+            Status = ChunkStatus.Pending,
+            DispatchedAt = now,
+        }).ToList();
+        db.Chunks.AddRange(chunks);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateException) when (idempotencyKey is not null)
+        {
+            // Another request with the same key committed first.
+            await transaction.RollbackAsync(CancellationToken.None);
+            db.ChangeTracker.Clear();
+            if (await FindAsync(owner, idempotencyKey, CancellationToken.None) is { } winner)
+                return Replay(winner, job.RequestHash);
+            throw;
+        }
+
+        await DispatchAsync(job, chunks);
+        return new IntakeOutcome(job, Replayed: false, null);
+    }
+
+    private async Task DispatchAsync(Job job, List<JobChunk> chunks)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await dispatcher.SendAsync([.. chunks.Select(c => new ScoreChunk(c.JobId, c.ChunkIndex))], timeout.Token);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Job {JobId} is saved but its {Chunks} chunks could not be sent now; the dispatcher will send them", job.Id, chunks.Count);
+        }
+    }
+
+    /// <summary>
+    /// Pumps the body through the parser (when given) into the sink, storing each full batch, and through the hash.
+    /// Returns a problem for a body over the limit or one the server could not read.
+    /// </summary>
+    private async Task<ProblemHttpResult?> ReadAsync(PipeReader body, IUploadParser? parser, RowSink? sink, Guid jobId, IncrementalHash hash, long maxBytes, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        while (true)
+        {
+            ReadResult read;
+            try
+            {
+                read = await body.ReadAsync(cancellationToken);
+            }
+            catch (BadHttpRequestException ex)
+            {
+                return Problems.Status(ex.StatusCode, "The upload could not be read.", ex.Message);
+            }
+
+            var buffer = read.Buffer;
+            var consumed = parser is null ? buffer.End : parser.Parse(buffer, read.IsCompleted, sink!);
+            foreach (var segment in buffer.Slice(0, consumed))
+                hash.AppendData(segment.Span);
+            total += buffer.Slice(0, consumed).Length;
+            var done = read.IsCompleted && consumed.Equals(buffer.End);
+            // A full sink leaves whole rows unread: mark only what was consumed as examined, so the next read returns at once.
+            body.AdvanceTo(consumed, sink?.IsFull == true ? consumed : buffer.End);
+
+            if (total > maxBytes || (!read.IsCompleted && buffer.Length > maxBytes))
+                return Problems.TooLarge(maxBytes);
+            if (sink is not null)
+            {
+                if (sink.ShouldStop) return null;
+                if (sink.IsFull || (done && sink.Pending > 0)) await StoreBatchAsync(jobId, sink, cancellationToken);
+                if (read.IsCompleted && !done && !sink.IsFull && consumed.Equals(buffer.Start))
+                    return Problems.BadRequest("The upload ends in the middle of a row.");
+            }
+            if (done) return null;
+        }
+    }
+
+    private async Task StoreBatchAsync(Guid jobId, RowSink sink, CancellationToken cancellationToken)
+    {
+        // After the first bad row the submission is refused anyway: keep reading for more errors, store nothing.
+        if (sink.Errors.Count == 0)
+            await rows.WriteInputsAsync(db, jobId, sink.BatchFirstRow, sink.Batch, cancellationToken);
+        sink.Clear();
+    }
+
+    private Task<Job?> FindAsync(string owner, string key, CancellationToken cancellationToken) =>
+        db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Owner == owner && j.IdempotencyKey == key, cancellationToken);
+
+    private static IntakeOutcome Replay(Job existing, string requestHash) =>
+        existing.RequestHash == requestHash
+            ? new IntakeOutcome(existing, Replayed: true, null)
+            : Problem(Problems.Conflict($"Idempotency-Key was already used for job {existing.Id} with a different body."));
+
+    private static IntakeOutcome Problem(ProblemHttpResult problem) => new(null, false, problem);
+
+    private static IUploadParser? ParserFor(string? contentType) => MediaType(contentType) switch
+    {
+        "text/csv" or "application/csv" => new CsvUploadParser(MaxUnitBytes),
+        "application/json" => new JsonUploadParser(MaxUnitBytes),
+        _ => null,
+    };
+
+    private static string MediaType(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var media) ? media.MediaType.ToString().ToLowerInvariant() : "";
+}

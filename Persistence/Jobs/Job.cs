@@ -1,0 +1,84 @@
+namespace FlightDelay.Persistence.Jobs;
+
+public enum JobStatus
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Canceled,
+}
+
+/// <summary>A batch job: its rows are in <see cref="JobInput"/>, split into <see cref="JobChunk"/>s, scored into <see cref="JobResult"/>.</summary>
+public sealed class Job
+{
+    public Guid Id { get; set; }
+    public JobStatus Status { get; set; }
+    public int TotalRows { get; set; }
+    public int ProcessedRows { get; set; }
+    public int FailedRows { get; set; }
+    public int ChunkSize { get; set; }
+    public int ChunkCount { get; set; }
+    public int ChunksDone { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+    public string? ModelVersion { get; set; }
+    public string? Error { get; set; }
+
+    /// <summary>The client's <c>Idempotency-Key</c>, unique; with <see cref="RequestHash"/> it makes a retried submission return this job.</summary>
+    public string? IdempotencyKey { get; set; }
+    public string? RequestHash { get; set; }
+
+    /// <summary>Who submitted it: an API key's id when keys are configured, empty otherwise.</summary>
+    public string Owner { get; set; } = "";
+
+    public static bool IsFinal(JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Canceled;
+}
+
+public enum ChunkStatus
+{
+    Pending,
+    Leased,
+    Done,
+    Failed,
+}
+
+/// <summary>
+/// A range of a job's rows, the unit of work a worker leases. A lease expires, so a chunk whose worker
+/// died is dispatched again; <see cref="DispatchedAt"/> tells the dispatcher when it last sent it.
+/// </summary>
+public sealed class JobChunk
+{
+    public Guid JobId { get; set; }
+    public int ChunkIndex { get; set; }
+    public int FirstRow { get; set; }
+    public int RowCount { get; set; }
+    public ChunkStatus Status { get; set; }
+    public int Attempts { get; set; }
+    public Guid? LeaseToken { get; set; }
+    public DateTime? LeaseExpiresAt { get; set; }
+    public DateTime DispatchedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+
+    /// <summary>The model version that scored this chunk's rows: every result's model version.</summary>
+    public string? ModelVersion { get; set; }
+    public string? Error { get; set; }
+}
+
+/// <summary>One submitted flight: its 37 features as little-endian float32 bytes (148 bytes).</summary>
+public sealed class JobInput
+{
+    public Guid JobId { get; set; }
+    public int RowNumber { get; set; }
+    public byte[] Features { get; set; } = [];
+}
+
+/// <summary>One scored flight. Its model version is its chunk's.</summary>
+public sealed class JobResult
+{
+    public Guid JobId { get; set; }
+    public int RowNumber { get; set; }
+    public bool Delayed { get; set; }
+    public float Probability { get; set; }
+}

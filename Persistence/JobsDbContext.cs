@@ -1,0 +1,67 @@
+using FlightDelay.Persistence.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace FlightDelay.Persistence;
+
+/// <summary>
+/// The jobs database: PostgreSQL in production (schema by migrations), SQLite in the embedded default
+/// (schema created on start). Table and column names are snake_case on both.
+/// </summary>
+public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbContext(options)
+{
+    public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<JobChunk> Chunks => Set<JobChunk>();
+    public DbSet<JobInput> Inputs => Set<JobInput>();
+    public DbSet<JobResult> Results => Set<JobResult>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<JobStatus>().HaveConversion<string>().HaveMaxLength(16);
+        configurationBuilder.Properties<ChunkStatus>().HaveConversion<string>().HaveMaxLength(16);
+        // SQLite keeps no time zone: read every timestamp back as the UTC it was written as.
+        if (Database.IsSqlite())
+            configurationBuilder.Properties<DateTime>().HaveConversion<UtcConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Job>(job =>
+        {
+            job.ToTable("jobs");
+            job.HasKey(j => j.Id);
+            job.Property(j => j.ModelVersion).HasMaxLength(64);
+            job.Property(j => j.Error).HasMaxLength(2000);
+            job.Property(j => j.IdempotencyKey).HasMaxLength(200);
+            job.Property(j => j.RequestHash).HasMaxLength(64);
+            job.Property(j => j.Owner).HasMaxLength(100);
+            job.HasIndex(j => new { j.Owner, j.IdempotencyKey }).IsUnique();
+            job.HasIndex(j => j.CreatedAt);
+            job.HasIndex(j => new { j.Status, j.FinishedAt });
+        });
+        modelBuilder.Entity<JobChunk>(chunk =>
+        {
+            chunk.ToTable("job_chunks");
+            chunk.HasKey(c => new { c.JobId, c.ChunkIndex });
+            chunk.Property(c => c.ModelVersion).HasMaxLength(64);
+            chunk.Property(c => c.Error).HasMaxLength(2000);
+            chunk.HasOne<Job>().WithMany().HasForeignKey(c => c.JobId).OnDelete(DeleteBehavior.Cascade);
+            chunk.HasIndex(c => new { c.Status, c.DispatchedAt });
+        });
+        modelBuilder.Entity<JobInput>(input =>
+        {
+            input.ToTable("job_inputs");
+            input.HasKey(i => new { i.JobId, i.RowNumber });
+            input.HasOne<Job>().WithMany().HasForeignKey(i => i.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<JobResult>(result =>
+        {
+            result.ToTable("job_results");
+            result.HasKey(r => new { r.JobId, r.RowNumber });
+            result.HasOne<Job>().WithMany().HasForeignKey(r => r.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+
+    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.ToUniversalTime(), v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}

@@ -1,0 +1,17 @@
+using FlightDelay.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace FlightDelay.Processing.Jobs;
+
+/// <summary>Sends chunk commands to the scoring queue, all of them in one batch (one confirm wait, not one per message).</summary>
+public sealed class ChunkDispatcher(IBus bus, IOptions<JobOptions> options)
+{
+    public async Task SendAsync(IReadOnlyCollection<ScoreChunk> chunks, CancellationToken cancellationToken)
+    {
+        if (chunks.Count == 0) return;
+        // Sending to queue:NAME declares the queue, so commands sent before any worker started are kept, not dropped.
+        var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{options.Value.QueueName}"));
+        await endpoint.SendBatch(chunks, cancellationToken);
+    }
+}

@@ -1,0 +1,53 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FlightDelay.Processing.Jobs;
+
+/// <summary>Batch jobs: intake limits, chunking, leases, retries and retention. Bound from <c>Jobs</c>.</summary>
+public sealed class JobOptions
+{
+    public const string Section = "Jobs";
+
+    /// <summary>Rows per chunk, the unit of work one worker scores and stores at a time.</summary>
+    [Range(100, 1_000_000)]
+    public int ChunkSize { get; set; } = 10_000;
+
+    /// <summary>Most rows one job may have.</summary>
+    [Range(1, 100_000_000)]
+    public int MaxRows { get; set; } = 10_000_000;
+
+    /// <summary>Largest upload accepted by <c>POST /v1/jobs</c>.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxUploadBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>The RabbitMQ queue (and in-memory endpoint) the chunk commands go to.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9._-]+$")]
+    public string QueueName { get; set; } = "score-chunk";
+
+    /// <summary>Chunks one process scores at once (consumer concurrency); prefetch is twice this.</summary>
+    [Range(1, 256)]
+    public int ConcurrentChunks { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>How long a worker holds a chunk before others may take it over (a worker that died).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A pending chunk not picked up for this long is dispatched again (its message was lost).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often each consumer host looks for stalled chunks.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Attempts at a chunk before it, and its job, are marked failed.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>How long a finished job and its results are kept.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often expired jobs are removed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
+    public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromHours(1);
+}

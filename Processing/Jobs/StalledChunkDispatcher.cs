@@ -1,0 +1,78 @@
+using FlightDelay.Contracts;
+using FlightDelay.Persistence;
+using FlightDelay.Persistence.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FlightDelay.Processing.Jobs;
+
+/// <summary>
+/// Sends again the chunks whose command was lost: never published (the API died after saving the job),
+/// dropped, discarded after failing, or held by a worker whose lease expired. Runs in every consumer host;
+/// an optimistic claim on <see cref="JobChunk.DispatchedAt"/> keeps two hosts from sending the same chunk in one sweep.
+/// </summary>
+public sealed class StalledChunkDispatcher(
+    IServiceScopeFactory scopes,
+    ChunkDispatcher dispatcher,
+    JobMetrics metrics,
+    TimeProvider clock,
+    IOptions<JobOptions> options,
+    ILogger<StalledChunkDispatcher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var sent = await SweepAsync(stoppingToken);
+                if (sent > 0) logger.LogInformation("Re-dispatched {Count} stalled chunks", sent);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Stalled-chunk sweep failed; trying again in {Interval}", options.Value.SweepInterval);
+            }
+            try
+            {
+                await Task.Delay(options.Value.SweepInterval, clock, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var stalledBefore = now - options.Value.StallTimeout;
+
+        var stalled = await db.Chunks.AsNoTracking()
+            .Where(c => (c.Status == ChunkStatus.Pending || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt < now))
+                && c.DispatchedAt < stalledBefore
+                && db.Jobs.Any(j => j.Id == c.JobId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running)))
+            .OrderBy(c => c.DispatchedAt)
+            .Take(1000)
+            .Select(c => new { c.JobId, c.ChunkIndex, c.DispatchedAt })
+            .ToListAsync(cancellationToken);
+
+        var claimed = new List<ScoreChunk>();
+        foreach (var chunk in stalled)
+        {
+            var won = await db.Chunks
+                .Where(c => c.JobId == chunk.JobId && c.ChunkIndex == chunk.ChunkIndex && c.DispatchedAt == chunk.DispatchedAt)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.DispatchedAt, now), cancellationToken);
+            if (won == 1) claimed.Add(new ScoreChunk(chunk.JobId, chunk.ChunkIndex));
+        }
+
+        await dispatcher.SendAsync(claimed, cancellationToken);
+        metrics.Redispatched(claimed.Count);
+        return claimed.Count;
+    }
+}
