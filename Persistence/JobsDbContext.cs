@@ -44,6 +44,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             chunk.ToTable("job_chunks");
             chunk.HasKey(c => new { c.JobId, c.ChunkIndex });
             chunk.Property(c => c.ModelVersion).HasMaxLength(64);
+            chunk.Property(c => c.WorkerId).HasMaxLength(200);
             chunk.Property(c => c.Error).HasMaxLength(2000);
             chunk.HasOne<Job>().WithMany().HasForeignKey(c => c.JobId).OnDelete(DeleteBehavior.Cascade);
             chunk.HasIndex(c => new { c.Status, c.DispatchedAt });

@@ -57,6 +57,9 @@ public sealed class JobChunk
     public ChunkStatus Status { get; set; }
     public int Attempts { get; set; }
     public Guid? LeaseToken { get; set; }
+
+    /// <summary>The worker that holds the lease, or that scored the chunk.</summary>
+    public string? WorkerId { get; set; }
     public DateTime? LeaseExpiresAt { get; set; }
     public DateTime DispatchedAt { get; set; }
     public DateTime? FinishedAt { get; set; }

@@ -167,6 +167,11 @@ namespace FlightDelay.Persistence.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("status");
 
+                    b.Property<string>("WorkerId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("worker_id");
+
                     b.HasKey("JobId", "ChunkIndex")
                         .HasName("pk_job_chunks");
 

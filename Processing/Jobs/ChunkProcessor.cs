@@ -22,6 +22,7 @@ public sealed class ChunkProcessor(
     PredictionMetrics predictionMetrics,
     JobMetrics metrics,
     TimeProvider clock,
+    WorkerIdentity worker,
     IOptions<JobOptions> options,
     ILogger<ChunkProcessor> logger)
 {
@@ -75,6 +76,7 @@ public sealed class ChunkProcessor(
             .ExecuteUpdateAsync(s => s
                 .SetProperty(c => c.Status, ChunkStatus.Leased)
                 .SetProperty(c => c.LeaseToken, token)
+                .SetProperty(c => c.WorkerId, worker.Id)
                 .SetProperty(c => c.LeaseExpiresAt, now + options.Value.LeaseDuration)
                 .SetProperty(c => c.Attempts, c => c.Attempts + 1), cancellationToken);
 

@@ -55,6 +55,7 @@ public static class JobProcessingExtensions
 
         if (hostConsumers)
         {
+            services.AddSingleton<WorkerIdentity>();
             services.AddScoped<ChunkProcessor>();
             services.AddSingleton<StalledChunkDispatcher>();
             services.AddHostedService(sp => sp.GetRequiredService<StalledChunkDispatcher>());

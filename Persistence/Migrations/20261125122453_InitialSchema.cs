@@ -48,6 +48,7 @@ namespace FlightDelay.Persistence.Migrations
                     status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     attempts = table.Column<int>(type: "integer", nullable: false),
                     lease_token = table.Column<Guid>(type: "uuid", nullable: true),
+                    worker_id = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     lease_expires_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     dispatched_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     finished_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),

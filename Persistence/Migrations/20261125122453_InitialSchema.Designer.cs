@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace FlightDelay.Persistence.Migrations
 {
     [DbContext(typeof(JobsDbContext))]
-    [Migration("20261125121614_InitialSchema")]
+    [Migration("20261125122453_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -169,6 +169,11 @@ namespace FlightDelay.Persistence.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("status");
+
+                    b.Property<string>("WorkerId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("worker_id");
 
                     b.HasKey("JobId", "ChunkIndex")
                         .HasName("pk_job_chunks");
