@@ -20,10 +20,16 @@ internal sealed class JsonUploadParser(int maxFlightBytes) : IUploadParser
 
     public SequencePosition Parse(ReadOnlySequence<byte> buffer, bool isFinal, RowSink sink)
     {
-        if (!_sawByteOrderMark && buffer.Length >= 3)
+        if (isFinal && _phase == Phase.Start && buffer.IsEmpty)
         {
+            sink.Fail("", "The body is empty; expected {\"flights\": [...]}.");
+            return buffer.Start;
+        }
+        if (!_sawByteOrderMark)
+        {
+            if (buffer.Length < 3 && !isFinal) return buffer.Start; // not enough to tell a byte order mark yet
             _sawByteOrderMark = true;
-            if (buffer.FirstSpan.StartsWith("\uFEFF"u8)) return buffer.GetPosition(3);
+            if (buffer.Length >= 3 && buffer.Slice(0, 3).ToArray().AsSpan().SequenceEqual("\uFEFF"u8)) buffer = buffer.Slice(3);
         }
 
         var reader = new Utf8JsonReader(buffer, isFinal, _state);
