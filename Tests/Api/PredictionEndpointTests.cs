@@ -93,7 +93,7 @@ public class PredictionEndpointTests(ApiFactory factory) : IClassFixture<ApiFact
     [Fact]
     public async Task More_flights_than_the_limit_is_a_400_that_points_to_batch_jobs()
     {
-        using var limited = new ApiFactory().With("Predictions:MaxFlightsPerRequest", "3");
+        await using var limited = new ApiFactory().With("Predictions:MaxFlightsPerRequest", "3");
         var client = limited.CreateClient();
         var flight = new { airline = "Iberia", flightType = "I", month = 3 };
 

@@ -12,15 +12,12 @@ namespace FlightDelay.Tests.Jobs;
 /// </summary>
 public sealed class EmbeddedModeTests : IAsyncLifetime
 {
-    private readonly string _database = Path.Combine(Path.GetTempPath(), $"flightdelay-{Guid.NewGuid():N}.db");
     private ApiFactory _factory = null!;
     private HttpClient _api = null!;
 
     public Task InitializeAsync()
     {
-        _factory = new ApiFactory()
-            .With("ConnectionStrings:Sqlite", $"Data Source={_database}")
-            .With("Jobs:ChunkSize", "500");
+        _factory = new ApiFactory().With("Jobs:ChunkSize", "500");
         _api = _factory.CreateClient();
         return Task.CompletedTask;
     }
@@ -88,7 +85,7 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
     [Fact]
     public async Task An_upload_over_the_limit_is_413_and_an_empty_one_400()
     {
-        using var small = new ApiFactory().With("ConnectionStrings:Sqlite", $"Data Source={_database}").With("Jobs:MaxUploadBytes", "2048");
+        await using var small = new ApiFactory().With("Jobs:MaxUploadBytes", "2048");
         var client = small.CreateClient();
 
         await Problem.ReadAsync(await client.SubmitCsvAsync(JobApi.Csv(JobApi.Flights(200))), HttpStatusCode.RequestEntityTooLarge);
@@ -99,8 +96,5 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
     {
         _api.Dispose();
         await _factory.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(_database) + "*"))
-            File.Delete(file);
     }
 }

@@ -3,10 +3,22 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace FlightDelay.Tests.Support;
 
-/// <summary>The real API in-process, in its embedded default (no broker or database configured).</summary>
+/// <summary>
+/// The real API in-process. Without connection strings it runs the embedded default, on its own SQLite file
+/// (so parallel test classes never share one), removed when the factory is disposed.
+/// </summary>
 public sealed class ApiFactory : WebApplicationFactory<Program>
 {
-    private readonly Dictionary<string, string?> _settings = [];
+    private readonly string _sqliteFile = Path.Combine(Path.GetTempPath(), $"flightdelay-test-{Guid.NewGuid():N}.db");
+
+    private readonly Dictionary<string, string?> _settings = new()
+    {
+        ["Logging:LogLevel:Default"] = "Warning",
+        // Tests stop brokers and point at dead ones on purpose: connection retries are expected noise.
+        ["Logging:LogLevel:MassTransit"] = "Error",
+    };
+
+    public ApiFactory() => _settings["ConnectionStrings:Sqlite"] = $"Data Source={_sqliteFile}";
 
     public ApiFactory With(string key, string? value)
     {
@@ -19,5 +31,13 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Testing");
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(_sqliteFile) + "*"))
+            File.Delete(file);
     }
 }

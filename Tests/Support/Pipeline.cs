@@ -50,6 +50,8 @@ public sealed class Pipeline : IAsyncDisposable
 
         var all = new Dictionary<string, string?>
         {
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:MassTransit"] = "Error",
             ["ConnectionStrings:Postgres"] = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString,
             ["ConnectionStrings:RabbitMq"] = await TestServices.RabbitMqAsync(),
             ["Database:MigrateOnStart"] = "true",
