@@ -52,7 +52,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
         modelBuilder.Entity<JobInput>(input =>
         {
             input.ToTable("job_inputs");
-            input.HasKey(i => new { i.JobId, i.RowNumber });
+            input.HasKey(i => new { i.JobId, i.ChunkIndex });
             input.HasOne<Job>().WithMany().HasForeignKey(i => i.JobId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<JobResult>(result =>

@@ -7,25 +7,6 @@ namespace FlightDelay.Persistence;
 /// <summary>Binary COPY: a million rows in about the time PostgreSQL needs to store them, no per-row round trips.</summary>
 internal sealed class PostgresRowStore : IJobRowStore
 {
-    public async Task WriteInputsAsync(JobsDbContext db, Guid jobId, int firstRow, ReadOnlyMemory<float> features, CancellationToken cancellationToken)
-    {
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await using var importer = await connection.BeginBinaryImportAsync(
-            "COPY job_inputs (job_id, row_number, features) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        var bytes = new byte[FeatureBytes.RowBytes];
-        var rows = features.Length / FeatureBytes.FeatureCount;
-        for (var i = 0; i < rows; i++)
-        {
-            FeatureBytes.Of(features.Span.Slice(i * FeatureBytes.FeatureCount, FeatureBytes.FeatureCount)).CopyTo(bytes);
-            // Synchronous writes only fill Npgsql's buffer; the network flush happens in CompleteAsync or when it is full.
-            importer.StartRow();
-            importer.Write(jobId, NpgsqlDbType.Uuid);
-            importer.Write(firstRow + i, NpgsqlDbType.Integer);
-            importer.Write(bytes, NpgsqlDbType.Bytea);
-        }
-        await importer.CompleteAsync(cancellationToken);
-    }
-
     public async Task WriteResultsAsync(JobsDbContext db, Guid jobId, int firstRow, ReadOnlyMemory<bool> delayed, ReadOnlyMemory<float> probabilities, CancellationToken cancellationToken)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();

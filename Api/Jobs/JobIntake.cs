@@ -18,19 +18,18 @@ namespace FlightDelay.Api.Jobs;
 internal sealed record IntakeOutcome(Job? Job, bool Replayed, ProblemHttpResult? Problem);
 
 /// <summary>
-/// Accepts a job: streams the upload through a parser into the database (binary COPY on PostgreSQL) inside one
-/// transaction, so a job is recorded whole or not at all; then sends its chunks. A send that fails costs nothing:
-/// the chunks are pending in the database and the dispatcher sends them again.
+/// Accepts a job: streams the upload through a parser and stores it chunk by chunk (one compact row per chunk)
+/// inside one transaction, so a job is recorded whole or not at all; then sends its chunks. A send that fails
+/// costs nothing: the chunks are pending in the database and the dispatcher sends them again.
+/// At most one chunk of rows is in memory at a time.
 /// </summary>
 internal sealed class JobIntake(
     JobsDbContext db,
-    IJobRowStore rows,
     ChunkDispatcher dispatcher,
     TimeProvider clock,
     IOptions<JobOptions> options,
     ILogger<JobIntake> logger)
 {
-    private const int BatchRows = 8192;
     private const int MaxUnitBytes = 1024 * 1024;
 
     public async Task<IntakeOutcome> SubmitAsync(HttpRequest request, string owner, string? idempotencyKey, CancellationToken cancellationToken)
@@ -49,7 +48,7 @@ internal sealed class JobIntake(
         if (idempotencyKey is not null && await FindAsync(owner, idempotencyKey, cancellationToken) is { } existing)
         {
             // Same key again: the body decides whether this is a retry of that submission or a different one.
-            if (await ReadAsync(request.BodyReader, null, null, existing.Id, hash, limits.MaxUploadBytes, cancellationToken) is { } tooLarge)
+            if (await ReadAsync(request.BodyReader, null, null, existing, hash, limits.MaxUploadBytes, cancellationToken) is { } tooLarge)
                 return Problem(tooLarge);
             return Replay(existing, Convert.ToHexStringLower(hash.GetHashAndReset()));
         }
@@ -69,8 +68,8 @@ internal sealed class JobIntake(
         db.Jobs.Add(job);
         await db.SaveChangesAsync(cancellationToken);
 
-        var sink = new RowSink(BatchRows, limits.MaxRows);
-        if (await ReadAsync(request.BodyReader, parser, sink, job.Id, hash, limits.MaxUploadBytes, cancellationToken) is { } readProblem)
+        var sink = new RowSink(job.ChunkSize, limits.MaxRows);
+        if (await ReadAsync(request.BodyReader, parser, sink, job, hash, limits.MaxUploadBytes, cancellationToken) is { } readProblem)
             return Problem(readProblem);
         if (sink.Errors.Count > 0)
             return Problem(Problems.BadRequest(
@@ -80,18 +79,7 @@ internal sealed class JobIntake(
             return Problem(Problems.BadRequest("The upload has no rows."));
 
         job.TotalRows = sink.Rows;
-        job.ChunkCount = (sink.Rows + job.ChunkSize - 1) / job.ChunkSize;
         job.RequestHash = Convert.ToHexStringLower(hash.GetHashAndReset());
-        var chunks = Enumerable.Range(0, job.ChunkCount).Select(i => new JobChunk
-        {
-            JobId = job.Id,
-            ChunkIndex = i,
-            FirstRow = 1 + i * job.ChunkSize,
-            RowCount = Math.Min(job.ChunkSize, sink.Rows - i * job.ChunkSize),
-            Status = ChunkStatus.Pending,
-            DispatchedAt = now,
-        }).ToList();
-        db.Chunks.AddRange(chunks);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -107,20 +95,20 @@ internal sealed class JobIntake(
             throw;
         }
 
-        await DispatchAsync(job, chunks);
+        await DispatchAsync(job);
         return new IntakeOutcome(job, Replayed: false, null);
     }
 
-    private async Task DispatchAsync(Job job, List<JobChunk> chunks)
+    private async Task DispatchAsync(Job job)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await dispatcher.SendAsync([.. chunks.Select(c => new ScoreChunk(c.JobId, c.ChunkIndex))], timeout.Token);
+            await dispatcher.SendAsync([.. Enumerable.Range(0, job.ChunkCount).Select(i => new ScoreChunk(job.Id, i))], timeout.Token);
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "Job {JobId} is saved but its {Chunks} chunks could not be sent now; the dispatcher will send them", job.Id, chunks.Count);
+            logger.LogWarning(ex, "Job {JobId} is saved but its {Chunks} chunks could not be sent now; the dispatcher will send them", job.Id, job.ChunkCount);
         }
     }
 
@@ -128,7 +116,7 @@ internal sealed class JobIntake(
     /// Pumps the body through the parser (when given) into the sink, storing each full batch, and through the hash.
     /// Returns a problem for a body over the limit or one the server could not read.
     /// </summary>
-    private async Task<ProblemHttpResult?> ReadAsync(PipeReader body, IUploadParser? parser, RowSink? sink, Guid jobId, IncrementalHash hash, long maxBytes, CancellationToken cancellationToken)
+    private async Task<ProblemHttpResult?> ReadAsync(PipeReader body, IUploadParser? parser, RowSink? sink, Job job, IncrementalHash hash, long maxBytes, CancellationToken cancellationToken)
     {
         long total = 0;
         while (true)
@@ -157,7 +145,7 @@ internal sealed class JobIntake(
             if (sink is not null)
             {
                 if (sink.ShouldStop) return null;
-                if (sink.IsFull || (done && sink.Pending > 0)) await StoreBatchAsync(jobId, sink, cancellationToken);
+                if (sink.IsFull || (done && sink.Pending > 0)) await StoreChunkAsync(job, sink, cancellationToken);
                 if (read.IsCompleted && !done && !sink.IsFull && consumed.Equals(buffer.Start))
                     return Problems.BadRequest("The upload ends in the middle of a row.");
             }
@@ -165,11 +153,28 @@ internal sealed class JobIntake(
         }
     }
 
-    private async Task StoreBatchAsync(Guid jobId, RowSink sink, CancellationToken cancellationToken)
+    /// <summary>Stores the sink's rows as the job's next chunk: its encoded inputs and its pending work item.</summary>
+    private async Task StoreChunkAsync(Job job, RowSink sink, CancellationToken cancellationToken)
     {
         // After the first bad row the submission is refused anyway: keep reading for more errors, store nothing.
         if (sink.Errors.Count == 0)
-            await rows.WriteInputsAsync(db, jobId, sink.BatchFirstRow, sink.Batch, cancellationToken);
+        {
+            var input = new JobInput { JobId = job.Id, ChunkIndex = job.ChunkCount, Features = FeatureBytes.Encode(sink.Batch.Span) };
+            var chunk = new JobChunk
+            {
+                JobId = job.Id,
+                ChunkIndex = job.ChunkCount,
+                FirstRow = sink.BatchFirstRow,
+                RowCount = sink.Pending,
+                Status = ChunkStatus.Pending,
+                DispatchedAt = job.CreatedAt,
+            };
+            db.AddRange(input, chunk);
+            job.ChunkCount++;
+            await db.SaveChangesAsync(cancellationToken);
+            db.Entry(input).State = EntityState.Detached;
+            db.Entry(chunk).State = EntityState.Detached;
+        }
         sink.Clear();
     }
 

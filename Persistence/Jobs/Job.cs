@@ -69,11 +69,11 @@ public sealed class JobChunk
     public string? Error { get; set; }
 }
 
-/// <summary>One submitted flight: its 37 features as little-endian float32 bytes (148 bytes).</summary>
+/// <summary>The submitted flights of one chunk, encoded by <see cref="FeatureBytes"/>: the unit a worker reads.</summary>
 public sealed class JobInput
 {
     public Guid JobId { get; set; }
-    public int RowNumber { get; set; }
+    public int ChunkIndex { get; set; }
     public byte[] Features { get; set; } = [];
 }
 

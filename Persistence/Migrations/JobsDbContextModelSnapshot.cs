@@ -187,16 +187,16 @@ namespace FlightDelay.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("job_id");
 
-                    b.Property<int>("RowNumber")
+                    b.Property<int>("ChunkIndex")
                         .HasColumnType("integer")
-                        .HasColumnName("row_number");
+                        .HasColumnName("chunk_index");
 
                     b.Property<byte[]>("Features")
                         .IsRequired()
                         .HasColumnType("bytea")
                         .HasColumnName("features");
 
-                    b.HasKey("JobId", "RowNumber")
+                    b.HasKey("JobId", "ChunkIndex")
                         .HasName("pk_job_inputs");
 
                     b.ToTable("job_inputs", (string)null);

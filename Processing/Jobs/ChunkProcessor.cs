@@ -109,20 +109,19 @@ public sealed class ChunkProcessor(
 
     private async Task ScoreAndStoreAsync(JobChunk chunk, Guid token, CancellationToken cancellationToken)
     {
-        var inputs = await db.Inputs.AsNoTracking()
-            .Where(i => i.JobId == chunk.JobId && i.RowNumber >= chunk.FirstRow && i.RowNumber < chunk.FirstRow + chunk.RowCount)
-            .OrderBy(i => i.RowNumber)
+        var stored = await db.Inputs.AsNoTracking()
+            .Where(i => i.JobId == chunk.JobId && i.ChunkIndex == chunk.ChunkIndex)
             .Select(i => i.Features)
-            .ToListAsync(cancellationToken);
-        if (inputs.Count != chunk.RowCount)
-            throw new InvalidDataException($"Chunk {chunk.ChunkIndex} should have {chunk.RowCount} stored rows but has {inputs.Count}.");
+            .SingleOrDefaultAsync(cancellationToken)
+            ?? throw new InvalidDataException($"Chunk {chunk.ChunkIndex} has no stored rows.");
 
         var features = ArrayPool<float>.Shared.Rent(chunk.RowCount * FlightSchema.FeatureCount);
         var predictions = ArrayPool<Prediction>.Shared.Rent(chunk.RowCount);
         try
         {
-            for (var i = 0; i < inputs.Count; i++)
-                FeatureBytes.Read(inputs[i], features.AsSpan(i * FlightSchema.FeatureCount, FlightSchema.FeatureCount));
+            var rowCount = FeatureBytes.Decode(stored, features.AsSpan(0, chunk.RowCount * FlightSchema.FeatureCount));
+            if (rowCount != chunk.RowCount)
+                throw new InvalidDataException($"Chunk {chunk.ChunkIndex} should have {chunk.RowCount} stored rows but has {rowCount}.");
             model.PredictBatch(features.AsMemory(0, chunk.RowCount * FlightSchema.FeatureCount), predictions.AsSpan(0, chunk.RowCount));
             var scored = predictions.AsSpan(0, chunk.RowCount);
             predictionMetrics.Record(scored, "job");

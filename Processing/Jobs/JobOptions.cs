@@ -7,8 +7,8 @@ public sealed class JobOptions
 {
     public const string Section = "Jobs";
 
-    /// <summary>Rows per chunk, the unit of work one worker scores and stores at a time.</summary>
-    [Range(100, 1_000_000)]
+    /// <summary>Rows per chunk, the unit of work one worker scores and stores at a time (and the most rows the API holds in memory during an upload).</summary>
+    [Range(100, 100_000)]
     public int ChunkSize { get; set; } = 10_000;
 
     /// <summary>Most rows one job may have.</summary>

@@ -128,13 +128,13 @@ public class JobPipelineTests
     {
         await using var pipeline = await Pipeline.StartAsync(workers: 0);
         var id = await pipeline.Api.SubmitAsync(JobApi.Csv(JobApi.Flights(1_200)));
-        await pipeline.ExecuteAsync("UPDATE job_inputs SET features = '\\x00'::bytea WHERE job_id = @id AND row_number = 600", ("id", id));
+        await pipeline.ExecuteAsync("UPDATE job_inputs SET features = '\\x07'::bytea WHERE job_id = @id AND chunk_index = 1", ("id", id));
 
         await pipeline.StartWorkerAsync();
         var job = await pipeline.Api.WaitForStatusAsync(id, "failed");
 
         Assert.Contains("Chunk 1 (rows 501-1000) failed after 3 attempts", job.GetProperty("error").GetString());
-        Assert.Contains("148 expected", job.GetProperty("error").GetString());
+        Assert.Contains("corrupt", job.GetProperty("error").GetString());
         Assert.Equal(500, job.GetProperty("failedRows").GetInt32());
         Assert.Equal(3, await pipeline.ScalarAsync("SELECT attempts FROM job_chunks WHERE job_id = @id AND chunk_index = 1", ("id", id)));
         Assert.Equal(0, await pipeline.ScalarAsync("SELECT count(*) FROM job_results WHERE job_id = @id AND row_number BETWEEN 501 AND 1000", ("id", id)));

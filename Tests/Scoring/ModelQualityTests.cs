@@ -58,6 +58,21 @@ public class ModelQualityTests
     }
 
     [Fact]
+    public void The_linear_fast_path_gives_ml_nets_own_answers()
+    {
+        Assert.True(Model.IsLinear);
+        foreach (var (_, features) in TestFiles.TestRows.Take(3000))
+        {
+            var fast = Model.Predict(features);
+            var engine = Model.PredictWithEngine(features);
+            Assert.Equal(engine.Delayed, fast.Delayed);
+            Assert.Equal(engine.Probability, fast.Probability, 5);
+        }
+        var odd = Enumerable.Range(0, 37).Select(i => (i % 5) - 1.5f).ToArray();
+        Assert.Equal(Model.PredictWithEngine(odd).Probability, Model.Predict(odd).Probability, 5);
+    }
+
+    [Fact]
     public async Task Concurrent_single_row_predictions_match_serial_ones()
     {
         var rows = TestFiles.TestRows.Take(4000).Select(r => r.Features).ToArray();

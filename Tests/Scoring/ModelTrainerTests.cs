@@ -23,6 +23,7 @@ public class ModelTrainerTests : IDisposable
 
         var model = FlightModel.Load(_output);
         Assert.Equal(card.Version, model.Version);
+        Assert.Equal(algorithm == ModelAlgorithm.LogisticRegression, model.IsLinear);
         var predictions = ModelQualityTests.ScoreTestSet(model);
         var auc = Metrics.RocAuc([.. TestFiles.TestRows.Select(r => r.Delayed)], [.. predictions.Select(p => (double)p.Probability)]);
         Assert.Equal(card.Metrics.RocAuc, auc, 3);

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace FlightDelay.Persistence.Migrations
 {
     [DbContext(typeof(JobsDbContext))]
-    [Migration("20261125122453_InitialSchema")]
+    [Migration("20261125123820_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -190,16 +190,16 @@ namespace FlightDelay.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("job_id");
 
-                    b.Property<int>("RowNumber")
+                    b.Property<int>("ChunkIndex")
                         .HasColumnType("integer")
-                        .HasColumnName("row_number");
+                        .HasColumnName("chunk_index");
 
                     b.Property<byte[]>("Features")
                         .IsRequired()
                         .HasColumnType("bytea")
                         .HasColumnName("features");
 
-                    b.HasKey("JobId", "RowNumber")
+                    b.HasKey("JobId", "ChunkIndex")
                         .HasName("pk_job_inputs");
 
                     b.ToTable("job_inputs", (string)null);

@@ -71,12 +71,12 @@ namespace FlightDelay.Persistence.Migrations
                 columns: table => new
                 {
                     job_id = table.Column<Guid>(type: "uuid", nullable: false),
-                    row_number = table.Column<int>(type: "integer", nullable: false),
+                    chunk_index = table.Column<int>(type: "integer", nullable: false),
                     features = table.Column<byte[]>(type: "bytea", nullable: false)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("pk_job_inputs", x => new { x.job_id, x.row_number });
+                    table.PrimaryKey("pk_job_inputs", x => new { x.job_id, x.chunk_index });
                     table.ForeignKey(
                         name: "fk_job_inputs_jobs_job_id",
                         column: x => x.job_id,
