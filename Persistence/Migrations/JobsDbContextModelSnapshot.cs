@@ -245,16 +245,6 @@ namespace FlightDelay.Persistence.Migrations
                         .IsRequired()
                         .HasConstraintName("fk_job_inputs_jobs_job_id");
                 });
-
-            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobResult", b =>
-                {
-                    b.HasOne("FlightDelay.Persistence.Jobs.Job", null)
-                        .WithMany()
-                        .HasForeignKey("JobId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_job_results_jobs_job_id");
-                });
 #pragma warning restore 612, 618
         }
     }

@@ -12,6 +12,20 @@ namespace FlightDelay.Persistence.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "job_results",
+                columns: table => new
+                {
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    row_number = table.Column<int>(type: "integer", nullable: false),
+                    delayed = table.Column<bool>(type: "boolean", nullable: false),
+                    probability = table.Column<float>(type: "real", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_job_results", x => new { x.job_id, x.row_number });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "jobs",
                 columns: table => new
                 {
@@ -79,26 +93,6 @@ namespace FlightDelay.Persistence.Migrations
                     table.PrimaryKey("pk_job_inputs", x => new { x.job_id, x.chunk_index });
                     table.ForeignKey(
                         name: "fk_job_inputs_jobs_job_id",
-                        column: x => x.job_id,
-                        principalTable: "jobs",
-                        principalColumn: "id",
-                        onDelete: ReferentialAction.Cascade);
-                });
-
-            migrationBuilder.CreateTable(
-                name: "job_results",
-                columns: table => new
-                {
-                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
-                    row_number = table.Column<int>(type: "integer", nullable: false),
-                    delayed = table.Column<bool>(type: "boolean", nullable: false),
-                    probability = table.Column<float>(type: "real", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("pk_job_results", x => new { x.job_id, x.row_number });
-                    table.ForeignKey(
-                        name: "fk_job_results_jobs_job_id",
                         column: x => x.job_id,
                         principalTable: "jobs",
                         principalColumn: "id",

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace FlightDelay.Persistence.Migrations
 {
     [DbContext(typeof(JobsDbContext))]
-    [Migration("20261125123820_InitialSchema")]
+    [Migration("20261125124443_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -247,16 +247,6 @@ namespace FlightDelay.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_job_inputs_jobs_job_id");
-                });
-
-            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobResult", b =>
-                {
-                    b.HasOne("FlightDelay.Persistence.Jobs.Job", null)
-                        .WithMany()
-                        .HasForeignKey("JobId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_job_results_jobs_job_id");
                 });
 #pragma warning restore 612, 618
         }
