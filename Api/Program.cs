@@ -10,9 +10,10 @@ builder.AddApi();
 var app = builder.Build();
 app.UseApi();
 app.MapPage();
-app.MapPredictions();
-app.MapModel();
-app.MapJobs();
+var api = app.MapClientApi();
+api.MapPredictions();
+api.MapModel();
+api.MapJobs();
 
 app.Run();
 

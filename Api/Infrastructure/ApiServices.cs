@@ -1,5 +1,6 @@
 using FlightDelay.Api.Jobs;
 using FlightDelay.Api.Predictions;
+using FlightDelay.Api.Security;
 using FlightDelay.Processing.Hosting;
 using FlightDelay.Processing.Jobs;
 using Scalar.AspNetCore;
@@ -8,6 +9,9 @@ namespace FlightDelay.Api.Infrastructure;
 
 public static class ApiServices
 {
+    /// <summary>The request-timeout policy for job uploads and result downloads.</summary>
+    public const string LongTransfer = "long-transfer";
+
     public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
     {
         builder.AddServiceDefaults("flightdelay-api");
@@ -19,6 +23,18 @@ public static class ApiServices
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        builder.Services.AddApiKeys();
+        builder.Services.AddClientRateLimiting();
+        builder.Services.AddRequestTimeouts(o =>
+        {
+            o.DefaultPolicy = new() { Timeout = TimeSpan.FromSeconds(30), TimeoutStatusCode = StatusCodes.Status504GatewayTimeout };
+            // Uploads and downloads of millions of rows take minutes; Kestrel's minimum data rate still drops a stalled client.
+            o.AddPolicy(LongTransfer, new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy
+            {
+                Timeout = TimeSpan.FromMinutes(30),
+                TimeoutStatusCode = StatusCodes.Status408RequestTimeout,
+            });
+        });
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
@@ -33,11 +49,27 @@ public static class ApiServices
             StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
+        app.Use((context, next) =>
+        {
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            context.Response.Headers["Referrer-Policy"] = "no-referrer";
+            return next(context);
+        });
         app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseRequestTimeouts();
 
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", o => o.WithTitle("FlightDelay API"));
-        app.MapServiceDefaults();
+        app.MapServiceDefaults(protectMetrics: app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Security.ApiKeyOptions>>().Value.ProtectMetrics
+            ? ApiKeySecurity.Policy
+            : null);
         return app;
     }
+
+    /// <summary>The routes clients call: behind an API key when keys are configured, and the per-client rate limit.</summary>
+    public static RouteGroupBuilder MapClientApi(this WebApplication app) =>
+        app.MapGroup("").RequireAuthorization(ApiKeySecurity.Policy).RequireRateLimiting(ClientRateLimiting.Policy);
 }

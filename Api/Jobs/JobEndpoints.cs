@@ -22,15 +22,17 @@ public static class JobEndpoints
             .WithName("SubmitJob")
             .WithSummary("Submits a batch of flights as CSV (text/csv) or JSON ({\"flights\": [...]}); answers 202 with the job.")
             .DocumentsBody<Predictions.PredictionRequest>()
+            .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         jobs.MapGet("", List).WithName("ListJobs").WithSummary("Recent jobs, newest first, optionally by status.");
         jobs.MapGet("/{id:guid}", Get).WithName("GetJob").WithSummary("A job's status and progress. Supports If-None-Match.");
-        jobs.MapGet("/{id:guid}/results", Results).WithName("GetJobResults")
+        jobs.MapGet("/{id:guid}/results", Results).WithName("GetJobResults").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
             .WithSummary("Results page by page (after a row number), also while the job runs; Accept: text/csv streams them all.");
-        jobs.MapGet("/{id:guid}/results.csv", ResultsCsv).WithName("GetJobResultsCsv").WithSummary("All results as CSV, streamed.");
+        jobs.MapGet("/{id:guid}/results.csv", ResultsCsv).WithName("GetJobResultsCsv").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer).WithSummary("All results as CSV, streamed.");
         jobs.MapPost("/{id:guid}/cancel", Cancel).WithName("CancelJob")
             .WithSummary("Cancels a queued or running job; running chunks finish, results already written stay readable.");
         // Ids that are not GUIDs get a problem, not an empty 404.

@@ -53,6 +53,10 @@ internal sealed class JobIntake(
             return Replay(existing, Convert.ToHexStringLower(hash.GetHashAndReset()));
         }
 
+        var backlog = await BacklogAsync(cancellationToken);
+        if (backlog >= limits.MaxQueuedRows)
+            return Problem(Busy(request, backlog, limits.MaxQueuedRows));
+
         var now = clock.GetUtcNow().UtcDateTime;
         var job = new Job
         {
@@ -77,6 +81,8 @@ internal sealed class JobIntake(
                 new Dictionary<string, object?> { ["rows"] = sink.Errors }));
         if (sink.Rows == 0)
             return Problem(Problems.BadRequest("The upload has no rows."));
+        if (backlog + sink.Rows > limits.MaxQueuedRows)
+            return Problem(Busy(request, backlog, limits.MaxQueuedRows));
 
         job.TotalRows = sink.Rows;
         job.RequestHash = Convert.ToHexStringLower(hash.GetHashAndReset());
@@ -176,6 +182,18 @@ internal sealed class JobIntake(
             db.Entry(chunk).State = EntityState.Detached;
         }
         sink.Clear();
+    }
+
+    /// <summary>Rows accepted but not yet scored, across all active jobs.</summary>
+    private Task<long> BacklogAsync(CancellationToken cancellationToken) =>
+        db.Jobs.Where(j => j.Status == JobStatus.Queued || j.Status == JobStatus.Running)
+            .SumAsync(j => (long)(j.TotalRows - j.ProcessedRows - j.FailedRows), cancellationToken);
+
+    private static ProblemHttpResult Busy(HttpRequest request, long backlog, long max)
+    {
+        request.HttpContext.Response.Headers.RetryAfter = "30";
+        return Problems.Status(StatusCodes.Status503ServiceUnavailable, "Too much work queued.",
+            $"{backlog} rows are waiting to be scored and this job would take the backlog past the limit of {max}; submit again later.");
     }
 
     private Task<Job?> FindAsync(string owner, string key, CancellationToken cancellationToken) =>

@@ -38,12 +38,16 @@ public static class ServiceDefaults
         return builder;
     }
 
-    /// <summary><c>/health/live</c> (the process answers), <c>/health/ready</c> (model and dependencies answer), <c>/metrics</c>.</summary>
-    public static IEndpointRouteBuilder MapServiceDefaults(this IEndpointRouteBuilder app)
+    /// <summary>
+    /// <c>/health/live</c> (the process answers), <c>/health/ready</c> (model and dependencies answer), and
+    /// <c>/metrics</c>, behind the authorization policy <paramref name="protectMetrics"/> when one is named.
+    /// </summary>
+    public static IEndpointRouteBuilder MapServiceDefaults(this IEndpointRouteBuilder app, string? protectMetrics = null)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        var metrics = app.MapPrometheusScrapingEndpoint("/metrics");
+        if (protectMetrics is not null) metrics.RequireAuthorization(protectMetrics);
         return app;
     }
 

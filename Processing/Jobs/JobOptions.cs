@@ -15,6 +15,13 @@ public sealed class JobOptions
     [Range(1, 100_000_000)]
     public int MaxRows { get; set; } = 10_000_000;
 
+    /// <summary>
+    /// Admission control: rows waiting to be scored across all jobs beyond which new jobs are refused with
+    /// <c>503</c> and <c>Retry-After</c>, instead of growing the backlog without bound.
+    /// </summary>
+    [Range(1, long.MaxValue)]
+    public long MaxQueuedRows { get; set; } = 50_000_000;
+
     /// <summary>Largest upload accepted by <c>POST /v1/jobs</c>.</summary>
     [Range(1024, long.MaxValue)]
     public long MaxUploadBytes { get; set; } = 256L * 1024 * 1024;

@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Threading.RateLimiting;
+using FlightDelay.Api.Infrastructure;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace FlightDelay.Api.Security;
+
+/// <summary>Per-client request rate, bound from <c>RateLimiting</c>. Off (0) by default.</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "RateLimiting";
+
+    /// <summary>Sustained requests per second for one client (an API key, or an address when keys are off); 0 turns limiting off.</summary>
+    [Range(0, 1_000_000)]
+    public int RequestsPerSecond { get; set; }
+
+    /// <summary>Requests a client may send at once above the sustained rate; defaults to one second's worth.</summary>
+    [Range(0, 10_000_000)]
+    public int Burst { get; set; }
+}
+
+public static class ClientRateLimiting
+{
+    public const string Policy = "per-client";
+
+    /// <summary>A token bucket per client; beyond it, <c>429</c> with <c>Retry-After</c> and a problem body.</summary>
+    public static IServiceCollection AddClientRateLimiting(this IServiceCollection services)
+    {
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.OnRejected = async (context, cancellationToken) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+                context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                await Problems.Status(StatusCodes.Status429TooManyRequests, "Too many requests.",
+                    $"This client is over its request rate; retry after {retryAfter} s.").ExecuteAsync(context.HttpContext);
+            };
+            limiter.AddPolicy(Policy, http =>
+            {
+                var options = http.RequestServices.GetRequiredService<IOptionsMonitor<RateLimitOptions>>().CurrentValue;
+                if (options.RequestsPerSecond == 0)
+                    return RateLimitPartition.GetNoLimiter("unlimited");
+                var client = http.User.Identity?.Name ?? http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+                return RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = options.Burst > 0 ? options.Burst : options.RequestsPerSecond,
+                    TokensPerPeriod = options.RequestsPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
+            });
+        });
+        return services;
+    }
+}
