@@ -34,6 +34,11 @@ internal sealed partial class ApiJsonContext : JsonSerializerContext
                 return (null, Problems.BadRequest("Unexpected content after the JSON value."));
             return value is null ? (null, Problems.BadRequest("The body is null; a JSON object is expected.")) : (value, null);
         }
+        catch (InvalidOperationException ex)
+        {
+            // Text that is not valid UTF-8.
+            return (null, Problems.BadRequest($"Invalid JSON: {ex.Message}"));
+        }
         catch (JsonException ex)
         {
             var where = ex.Path is { Length: > 0 } path ? $" at {path}" : "";

@@ -42,6 +42,11 @@ internal sealed class JsonUploadParser(int maxFlightBytes) : IUploadParser
             var where = ex.Path is { Length: > 0 } path ? $" at {path}" : "";
             sink.Fail($"flights[{sink.Rows}]", $"Invalid JSON{where}: {ex.Message}");
         }
+        catch (InvalidOperationException ex)
+        {
+            // The reader's string accessors throw this for text that is not valid UTF-8.
+            sink.Fail($"flights[{sink.Rows}]", $"Invalid JSON: {ex.Message}");
+        }
         _state = reader.CurrentState;
         var consumed = buffer.GetPosition(reader.BytesConsumed);
         if (!isFinal && reader.BytesConsumed == 0 && buffer.Length > maxFlightBytes)

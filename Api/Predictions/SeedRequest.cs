@@ -60,8 +60,9 @@ internal static class SeedRequest
                 return $"'data' must have exactly {FlightSchema.FeatureCount} numbers; received {count}.";
             return null;
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a property name that is not valid UTF-8.
             return $"Malformed JSON: {ex.Message}";
         }
     }
