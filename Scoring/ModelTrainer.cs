@@ -23,6 +23,7 @@ public static class ModelTrainer
         var ml = new MLContext(seed: 1);
         var train = ReadLabelledCsv(trainCsv);
         var test = ReadLabelledCsv(testCsv);
+        var statistics = Describe(train);
         Balance(train);
 
         var model = Trainer(ml, algorithm).Fit(ml.Data.LoadFromEnumerable(train));
@@ -37,7 +38,8 @@ public static class ModelTrainer
             (clock ?? TimeProvider.System).GetUtcNow(),
             train.Count,
             test.Count,
-            Evaluate(ml, model, test));
+            Evaluate(ml, model, test),
+            statistics);
         card.Write(Path.Combine(outputDirectory, FlightModel.CardFileName));
         return card;
     }
@@ -122,6 +124,54 @@ public static class ModelTrainer
             Recall: Math.Round(recall, 4),
             F1: Math.Round(2 * precision * recall / (precision + recall), 4),
             RocAuc: Math.Round(auc, 4),
-            ConfusionMatrix: [[tn, fp], [fn, tp]]);
+            ConfusionMatrix: [[tn, fp], [fn, tp]],
+            RocCurve: RocCurve([.. test.Select(r => r.Label)], scored.GetColumn<float>("Probability").ToArray()));
+    }
+
+    /// <summary>
+    /// The ROC curve: one point per distinct probability, from the highest down (the first point, threshold 1, is (0, 0)),
+    /// thinned so that consecutive points are at least 0.01 apart on one axis: enough to draw, small enough for a card.
+    /// </summary>
+    internal static List<RocPoint> RocCurve(bool[] labels, float[] probabilities)
+    {
+        var order = Enumerable.Range(0, labels.Length).OrderByDescending(i => probabilities[i]).ToArray();
+        double positives = labels.Count(l => l), negatives = labels.Length - positives;
+        var curve = new List<RocPoint> { new(1, 0, 0) };
+        long tp = 0, fp = 0;
+        for (var k = 0; k < order.Length; k++)
+        {
+            if (labels[order[k]]) tp++; else fp++;
+            // Rows with the same probability are one threshold: emit a point only after the last of them.
+            if (k + 1 < order.Length && probabilities[order[k + 1]] == probabilities[order[k]]) continue;
+            var point = new RocPoint(Math.Round(probabilities[order[k]], 4), Math.Round(fp / negatives, 4), Math.Round(tp / positives, 4));
+            var last = curve[^1];
+            if (k == order.Length - 1 || Math.Max(point.FalsePositiveRate - last.FalsePositiveRate, point.TruePositiveRate - last.TruePositiveRate) >= 0.01)
+                curve.Add(point);
+        }
+        return curve;
+    }
+
+    /// <summary>Delay rates in the training data, overall, by airline and by month (the one-hot columns say which).</summary>
+    internal static TrainingStatistics Describe(List<FlightRow> rows)
+    {
+        var airlines = new (int Flights, int Delayed)[FlightSchema.Airlines.Count];
+        var months = new (int Flights, int Delayed)[12];
+        foreach (var row in rows)
+        {
+            var delayed = row.Label ? 1 : 0;
+            var airline = Array.IndexOf(row.Features, 1f, 0, FlightSchema.Airlines.Count);
+            if (airline >= 0) airlines[airline] = (airlines[airline].Flights + 1, airlines[airline].Delayed + delayed);
+            var month = Array.IndexOf(row.Features, 1f, FlightSchema.MonthOffset, 12) - FlightSchema.MonthOffset;
+            if (month >= 0) months[month] = (months[month].Flights + 1, months[month].Delayed + delayed);
+        }
+
+        static double Rate(int delayed, int flights) => flights == 0 ? 0 : Math.Round(delayed / (double)flights, 4);
+        var totalDelayed = rows.Count(r => r.Label);
+        return new TrainingStatistics(
+            rows.Count,
+            totalDelayed,
+            Rate(totalDelayed, rows.Count),
+            [.. airlines.Select((a, i) => new AirlineDelayRate(FlightSchema.Airlines[i], a.Flights, a.Delayed, Rate(a.Delayed, a.Flights)))],
+            [.. months.Select((m, i) => new MonthDelayRate(i + 1, m.Flights, m.Delayed, Rate(m.Delayed, m.Flights)))]);
     }
 }

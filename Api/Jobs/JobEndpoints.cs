@@ -33,6 +33,7 @@ public static class JobEndpoints
         jobs.MapGet("/{id:guid}/results", Results).WithName("GetJobResults").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
             .WithSummary("Results page by page (after a row number), also while the job runs; Accept: text/csv streams them all.");
         jobs.MapGet("/{id:guid}/results.csv", ResultsCsv).WithName("GetJobResultsCsv").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer).WithSummary("All results as CSV, streamed.");
+        jobs.MapJobSummary();
         jobs.MapPost("/{id:guid}/cancel", Cancel).WithName("CancelJob")
             .WithSummary("Cancels a queued or running job; running chunks finish, results already written stay readable.");
         // Ids that are not GUIDs get a problem, not an empty 404.
@@ -165,7 +166,8 @@ public static class JobEndpoints
         return TypedResults.Ok(JobView.Of(job));
     }
 
-    private static Task<Job?> FindAsync(JobsDbContext db, HttpContext context, Guid id)
+    /// <summary>The caller's job with this id, or null: another owner's job is as unknown as a missing one.</summary>
+    internal static Task<Job?> FindAsync(JobsDbContext db, HttpContext context, Guid id)
     {
         var owner = Owner(context);
         return db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.Owner == owner, context.RequestAborted);

@@ -1,14 +1,15 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Encodings.Web;
+using FlightDelay.Processing.Jobs;
 using FlightDelay.Scoring;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace FlightDelay.Api.Page;
 
 /// <summary>
-/// The page for people: pick airline, flight type and month, see the prediction. Rendered on the server so
-/// the form works without JavaScript (<c>POST /predict</c>); <c>app.js</c> upgrades it to call <c>/v1/predictions</c>.
+/// The page for people: one document with four sections (Predict, Batch, Jobs, Model). The prediction form is
+/// rendered on the server so it works without JavaScript (<c>POST /predict</c>); <c>app.js</c> turns the sections
+/// into tabs, asks <c>/v1/predictions</c> instead of reloading, and drives batch jobs and the charts through <c>/v1/</c>.
 /// </summary>
 public static class PageEndpoints
 {
@@ -32,10 +33,10 @@ public static class PageEndpoints
         return app;
     }
 
-    internal static ContentHttpResult Index(FlightModel model) =>
-        TypedResults.Content(Render(model, new FlightForm(null, "I", null), result: null, errors: []), "text/html; charset=utf-8");
+    internal static ContentHttpResult Index(FlightModel model, IOptions<JobOptions> jobs) =>
+        Html(PageHtml.Render(model, jobs.Value, new FlightForm(null, "I", null), result: null, errors: []), StatusCodes.Status200OK);
 
-    internal static async Task<ContentHttpResult> PredictForm(HttpRequest request, FlightModel model, PredictionMetrics metrics)
+    internal static async Task<ContentHttpResult> PredictForm(HttpRequest request, FlightModel model, PredictionMetrics metrics, IOptions<JobOptions> jobs)
     {
         var form = request.HasFormContentType ? await request.ReadFormAsync() : FormCollection.Empty;
         var input = new FlightForm(form["airline"], form["flightType"], int.TryParse(form["month"], CultureInfo.InvariantCulture, out var m) ? m : null);
@@ -48,71 +49,13 @@ public static class PageEndpoints
             metrics.Record([prediction], "page");
             result = prediction;
         }
-        return TypedResults.Content(Render(model, input, result, errors), "text/html; charset=utf-8",
-            statusCode: errors.Count == 0 ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
+        return Html(PageHtml.Render(model, jobs.Value, input, result, errors),
+            errors.Count == 0 ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
     }
 
-    private sealed record FlightForm(string? Airline, string? FlightType, int? Month);
-
-    private static string Render(FlightModel model, FlightForm form, Prediction? result, IReadOnlyList<FieldError> errors)
-    {
-        var html = HtmlEncoder.Default;
-        var airlines = new StringBuilder();
-        foreach (var airline in FlightSchema.Airlines)
-            airlines.Append(CultureInfo.InvariantCulture, $"<option{(airline == form.Airline ? " selected" : "")}>{html.Encode(airline)}</option>");
-        var months = new StringBuilder();
-        for (var month = 1; month <= 12; month++)
-        {
-            var name = CultureInfo.InvariantCulture.DateTimeFormat.GetMonthName(month);
-            months.Append(CultureInfo.InvariantCulture, $"<option value=\"{month}\"{(month == form.Month ? " selected" : "")}>{name}</option>");
-        }
-        string Checked(string type) => string.Equals(form.FlightType, type, StringComparison.OrdinalIgnoreCase) ? " checked" : "";
-
-        var answer = result is { } p
-            ? $"""
-               <p class="verdict {(p.Delayed ? "delayed" : "on-time")}">{(p.Delayed ? "Likely delayed" : "Likely on time")}</p>
-               <p>Probability of a delay over 15 minutes: <strong>{(p.Probability * 100).ToString("F1", CultureInfo.InvariantCulture)}%</strong></p>
-               <meter min="0" max="1" value="{p.Probability.ToString(CultureInfo.InvariantCulture)}" aria-label="Delay probability"></meter>
-               """
-            : "";
-        var problems = errors.Count == 0 ? "" :
-            "<ul class=\"errors\" role=\"alert\">" + string.Concat(errors.Select(e => $"<li>{html.Encode(e.Message)}</li>")) + "</ul>";
-        var m = model.Card.Metrics;
-
-        return $"""
-            <!doctype html>
-            <html lang="en">
-            <head>
-              <meta charset="utf-8">
-              <meta name="viewport" content="width=device-width, initial-scale=1">
-              <title>FlightDelay: will my flight from Santiago be delayed?</title>
-              <link rel="stylesheet" href="/app.css">
-              <script src="/app.js" defer></script>
-            </head>
-            <body>
-            <main>
-              <h1>Will my flight from Santiago be delayed?</h1>
-              <p class="lead">A prediction of a delay over 15 minutes for flights departing SCL, from the airline, the kind of flight and the month.</p>
-              <form id="predict-form" method="post" action="/predict">
-                <label for="airline">Airline</label>
-                <select id="airline" name="airline" required>{airlines}</select>
-                <fieldset>
-                  <legend>Flight type</legend>
-                  <label><input type="radio" name="flightType" value="I"{Checked("I")}> International</label>
-                  <label><input type="radio" name="flightType" value="N"{Checked("N")}> National</label>
-                </fieldset>
-                <label for="month">Month</label>
-                <select id="month" name="month" required>{months}</select>
-                <button type="submit">Predict</button>
-              </form>
-              <section id="result" aria-live="polite">{problems}{answer}</section>
-              <footer>
-                <p>Model <code>{model.Version}</code> ({html.Encode(model.Card.Algorithm)}), test set: ROC AUC {m.RocAuc}, recall {m.Recall}, precision {m.Precision}.
-                <a href="/v1/model">Model card</a> · <a href="/docs">API docs</a> · <a href="/openapi/v1.json">OpenAPI</a></p>
-              </footer>
-            </main>
-            </body>
-            </html>
-            """;
-    }
+    private static ContentHttpResult Html(string html, int statusCode) =>
+        TypedResults.Content(html, "text/html; charset=utf-8", statusCode: statusCode);
 }
+
+/// <summary>What the prediction form was sent (or starts with).</summary>
+internal sealed record FlightForm(string? Airline, string? FlightType, int? Month);

@@ -1,12 +1,15 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using FlightDelay.Scoring;
 using FlightDelay.Tests.Support;
 
 namespace FlightDelay.Tests.Api;
 
 /// <summary>Model card, health, metrics, OpenAPI and the page.</summary>
-public class ServiceEndpointTests(ApiFactory factory) : IClassFixture<ApiFactory>
+public partial class ServiceEndpointTests(ApiFactory factory) : IClassFixture<ApiFactory>
 {
     private readonly HttpClient _client = factory.CreateClient();
 
@@ -95,7 +98,13 @@ public class ServiceEndpointTests(ApiFactory factory) : IClassFixture<ApiFactory
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var delayed = SeedModel.Instance.Predict(TestFiles.Encode("Grupo LATAM", "I", 7));
         Assert.Contains(delayed ? "Likely delayed" : "Likely on time", html);
+        Assert.DoesNotContain(delayed ? "Likely on time" : "Likely delayed", html);
         Assert.Contains("<option selected>Grupo LATAM</option>", html);
+        // The probability as a bar and the model version, as the JavaScript answer shows them.
+        var probability = (await _client.PredictAsync([("Grupo LATAM", "I", 7)]))[0].Probability;
+        Assert.Matches($"<rect class=\"fill [a-z-]+\" width=\"{Math.Round(probability * 100, 1).ToString(System.Globalization.CultureInfo.InvariantCulture)}\"", html);
+        var version = (await _client.GetFromJsonAsync<JsonElement>("/v1/model")).GetProperty("version").GetString();
+        Assert.Contains($"Model <code>{version}</code>", html);
     }
 
     [Fact]
@@ -109,4 +118,72 @@ public class ServiceEndpointTests(ApiFactory factory) : IClassFixture<ApiFactory
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("Unknown airline", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Page_has_four_sections_and_no_inline_script_or_style()
+    {
+        var html = await _client.GetStringAsync("/");
+
+        foreach (var section in new[] { "predict", "batch", "jobs", "model" })
+            Assert.Contains($"<section id=\"{section}\" class=\"panel\"", html);
+        Assert.Contains("<input type=\"file\" id=\"upload-file\"", html);
+        Assert.DoesNotContain(" style=", html);
+        Assert.DoesNotContain("<style", html);
+        // Scripts come from files; the one inline block is data (the model card), which the CSP does not run.
+        Assert.Equal(["src=\"/app.js\" defer", "type=\"application/json\" id=\"model-card\""],
+            ScriptTag().Matches(html).Select(m => m.Groups[1].Value));
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/favicon.svg")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_example_file_the_page_offers_is_a_valid_job()
+    {
+        var response = await _client.GetAsync("/example-flights.csv");
+        var csv = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType!.MediaType);
+        Assert.StartsWith("airline,flightType,month\n", csv);
+        var submitted = await _client.PostAsync("/v1/jobs", new StringContent(csv, Encoding.UTF8, "text/csv"));
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        Assert.Equal(csv.Trim().Split('\n').Length - 1, (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("totalRows").GetInt32());
+    }
+
+    [Fact]
+    public async Task Page_carries_the_model_card_with_training_delay_rates_and_the_roc_curve()
+    {
+        var html = await _client.GetStringAsync("/");
+        var card = JsonDocument.Parse(ModelCardData().Match(html).Groups[1].Value).RootElement;
+
+        var training = card.GetProperty("training");
+        var airlines = training.GetProperty("byAirline").EnumerateArray().ToList();
+        var months = training.GetProperty("byMonth").EnumerateArray().ToList();
+        Assert.Equal(FlightSchema.Airlines, airlines.Select(a => a.GetProperty("airline").GetString()));
+        Assert.Equal(Enumerable.Range(1, 12), months.Select(m => m.GetProperty("month").GetInt32()));
+        var trainRows = card.GetProperty("trainRows").GetInt32();
+        Assert.Equal(trainRows, airlines.Sum(a => a.GetProperty("flights").GetInt32()));
+        Assert.Equal(trainRows, months.Sum(m => m.GetProperty("flights").GetInt32()));
+        Assert.Equal(airlines.Sum(a => a.GetProperty("delayed").GetInt32()), training.GetProperty("delayed").GetInt32());
+        Assert.InRange(training.GetProperty("delayRate").GetDouble(), 0.15, 0.25);
+        var july = months[6];
+        Assert.Equal(Math.Round(july.GetProperty("delayed").GetDouble() / july.GetProperty("flights").GetInt32(), 4), july.GetProperty("delayRate").GetDouble());
+
+        // The ROC curve climbs from (0, 0) to (1, 1) and its area is the card's AUC.
+        var metrics = card.GetProperty("metrics");
+        var roc = metrics.GetProperty("rocCurve").EnumerateArray()
+            .Select(p => (X: p.GetProperty("falsePositiveRate").GetDouble(), Y: p.GetProperty("truePositiveRate").GetDouble())).ToList();
+        Assert.Equal((0.0, 0.0), roc[0]);
+        Assert.Equal((1.0, 1.0), roc[^1]);
+        Assert.True(roc.Zip(roc.Skip(1)).All(p => p.Second.X >= p.First.X && p.Second.Y >= p.First.Y));
+        var area = roc.Zip(roc.Skip(1)).Sum(p => (p.Second.X - p.First.X) * (p.First.Y + p.Second.Y) / 2);
+        Assert.Equal(metrics.GetProperty("rocAuc").GetDouble(), area, 0.005);
+        // Rendered as tables too, for readers without JavaScript.
+        Assert.Contains("<th scope=\"row\">Plus Ultra Lineas Aereas</th>", html);
+    }
+
+    [GeneratedRegex("<script ([^>]*)>")]
+    private static partial Regex ScriptTag();
+
+    [GeneratedRegex("<script type=\"application/json\" id=\"model-card\">(.*?)</script>", RegexOptions.Singleline)]
+    private static partial Regex ModelCardData();
 }

@@ -1,0 +1,287 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using FlightDelay.Api.Infrastructure;
+using FlightDelay.Processing.Jobs;
+using FlightDelay.Scoring;
+
+namespace FlightDelay.Api.Page;
+
+/// <summary>
+/// The page's markup. Everything a person needs without JavaScript is here (the prediction form and its answer, the
+/// model's figures as tables); <c>app.js</c> adds tabs, uploads, live jobs and the charts. No inline script or style:
+/// the model card travels as a JSON data block, which the CSP does not execute.
+/// </summary>
+internal static class PageHtml
+{
+    private static readonly HtmlEncoder Encoder = HtmlEncoder.Default;
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static string Render(FlightModel model, JobOptions jobs, FlightForm form, Prediction? result, IReadOnlyList<FieldError> errors)
+    {
+        var card = model.Card;
+        return $"""
+            <!doctype html>
+            <html lang="en">
+            <head>
+              <meta charset="utf-8">
+              <meta name="viewport" content="width=device-width, initial-scale=1">
+              <title>FlightDelay: will my flight from Santiago be delayed?</title>
+              <link rel="stylesheet" href="/app.css">
+              <link rel="icon" href="/favicon.svg" type="image/svg+xml">
+              <script src="/app.js" defer></script>
+            </head>
+            <body>
+            <a class="skip" href="#main">Skip to content</a>
+            <header class="top">
+              <div class="top-inner">
+                <p class="brand"><svg class="logo" viewBox="0 0 24 24" aria-hidden="true"><path d="M21 16v-2l-8-5V3.5a1.5 1.5 0 0 0-3 0V9l-8 5v2l8-2.5V19l-2 1.5V22l3.5-1 3.5 1v-1.5L13 19v-5.5z"/></svg>FlightDelay <span>departures from Santiago (SCL)</span></p>
+                <nav aria-label="Sections">
+                  <ul class="tabs">
+                    <li><a href="#predict" data-tab="predict">Predict</a></li>
+                    <li><a href="#batch" data-tab="batch">Batch</a></li>
+                    <li><a href="#jobs" data-tab="jobs">Jobs</a></li>
+                    <li><a href="#model" data-tab="model">Model</a></li>
+                  </ul>
+                </nav>
+                <p id="key-state" class="key-state" hidden>API key in use <button type="button" id="key-forget" class="link">Forget it</button></p>
+              </div>
+            </header>
+            <main id="main">
+            {PredictSection(model, form, result, errors)}
+            {BatchSection(jobs)}
+            {JobsSection()}
+            {ModelSection(card)}
+            </main>
+            <footer class="bottom">
+              <p>Model <code>{Encoder.Encode(model.Version)}</code> ({Encoder.Encode(card.Algorithm)}).
+              <a href="/docs">API docs</a> · <a href="/openapi/v1.json">OpenAPI</a> · <a href="/v1/model">Model card (JSON)</a> · <a href="/health/ready">Health</a></p>
+            </footer>
+            {KeyDialog()}
+            <script type="application/json" id="model-card">{JsonSerializer.Serialize(card, ApiJsonContext.Default.ModelCard)}</script>
+            </body>
+            </html>
+            """;
+    }
+
+    private static string PredictSection(FlightModel model, FlightForm form, Prediction? result, IReadOnlyList<FieldError> errors)
+    {
+        var airlines = new StringBuilder();
+        foreach (var airline in FlightSchema.Airlines)
+            airlines.Append(Invariant, $"<option{(airline == form.Airline ? " selected" : "")}>{Encoder.Encode(airline)}</option>");
+        var months = new StringBuilder();
+        for (var month = 1; month <= 12; month++)
+            months.Append(Invariant, $"<option value=\"{month}\"{(month == form.Month ? " selected" : "")}>{MonthName(month)}</option>");
+        string Checked(string type) => string.Equals(form.FlightType, type, StringComparison.OrdinalIgnoreCase) ? " checked" : "";
+
+        var answer = result is { } p ? Answer(model, form, p) : errors.Count > 0 ? "" :
+            """<p class="placeholder">Pick an airline, the kind of flight and the month, then press <strong>Predict</strong>.</p>""";
+        var problems = errors.Count == 0 ? "" :
+            "<ul class=\"errors\" role=\"alert\">" + string.Concat(errors.Select(e => $"<li>{Encoder.Encode(e.Message)}</li>")) + "</ul>";
+
+        return $"""
+            <section id="predict" class="panel" aria-labelledby="predict-title">
+              <h1 id="predict-title" tabindex="-1">Will my flight from Santiago be delayed?</h1>
+              <p class="lead">The chance that a flight departing SCL leaves more than 15 minutes late, from its airline, the kind of flight and the month.</p>
+              <div class="split">
+                <form id="predict-form" class="card" method="post" action="/predict">
+                  <label for="airline">Airline</label>
+                  <select id="airline" name="airline" required>{airlines}</select>
+                  <fieldset>
+                    <legend>Flight type</legend>
+                    <label class="choice"><input type="radio" name="flightType" value="I"{Checked("I")}> International</label>
+                    <label class="choice"><input type="radio" name="flightType" value="N"{Checked("N")}> National</label>
+                  </fieldset>
+                  <label for="month">Month</label>
+                  <select id="month" name="month" required>{months}</select>
+                  <button type="submit">Predict</button>
+                </form>
+                <section id="result" class="card result" aria-live="polite" aria-label="Prediction">{problems}{answer}</section>
+              </div>
+            </section>
+            """;
+    }
+
+    /// <summary>The answer to one flight; <c>app.js</c> renders the same markup from <c>/v1/predictions</c>.</summary>
+    private static string Answer(FlightModel model, FlightForm form, Prediction p)
+    {
+        var percent = Percent(p.Probability);
+        var width = Math.Round(p.Probability * 100, 1).ToString(Invariant);
+        var kind = p.Delayed ? "delayed" : "on-time";
+        // Names match case-insensitively: show the schema's spelling.
+        var airlineName = FlightSchema.Airlines.FirstOrDefault(a => string.Equals(a, form.Airline?.Trim(), StringComparison.OrdinalIgnoreCase)) ?? form.Airline ?? "";
+        var type = string.Equals(form.FlightType?.Trim(), "I", StringComparison.OrdinalIgnoreCase) ? "International" : "National";
+        var context = "";
+        if (model.Card.Training is { } training && form.Month is { } month)
+        {
+            var airline = training.ByAirline.FirstOrDefault(a => string.Equals(a.Airline, form.Airline?.Trim(), StringComparison.OrdinalIgnoreCase));
+            var byMonth = training.ByMonth.FirstOrDefault(m => m.Month == month);
+            if (airline is not null && byMonth is not null)
+                context = $"""<p class="context">In 2017, {Percent(airline.DelayRate)} of {Encoder.Encode(airline.Airline)}'s flights and {Percent(byMonth.DelayRate)} of all {MonthName(month)} flights were delayed ({Percent(training.DelayRate)} of all flights).</p>""";
+        }
+
+        return $"""
+            <div class="answer">
+              <p class="verdict {kind}">{(p.Delayed ? "Likely delayed" : "Likely on time")}</p>
+              <p class="flight">{Encoder.Encode(airlineName)} · {type} · {MonthName(form.Month ?? 1)}</p>
+              <p class="probability">Probability of a delay over 15 minutes: <strong>{percent}</strong></p>
+              <svg class="prob-bar" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" aria-label="Delay probability {percent}; from 50% on, a flight is predicted delayed."><rect class="track" width="100" height="6"/><rect class="fill {kind}" width="{width}" height="6"/><line class="cut" x1="50" x2="50" y1="0" y2="6"/></svg>
+              <p class="scale" aria-hidden="true"><span>0%</span><span>50%: predicted delayed from here</span><span>100%</span></p>
+              {context}
+              <p class="model-version">Model <code>{Encoder.Encode(model.Version)}</code></p>
+            </div>
+            """;
+    }
+
+    private static string BatchSection(JobOptions jobs) => $$"""
+        <section id="batch" class="panel" aria-labelledby="batch-title">
+          <h2 id="batch-title" tabindex="-1">Score a whole file of flights</h2>
+          <p class="lead">Upload a file with one flight per row. It is scored in the background: follow its progress here, then download one prediction per row.</p>
+          <noscript><p class="notice">Uploading from this page needs JavaScript. Without it, send the file to <code>POST /v1/jobs</code> (see the <a href="/docs">API docs</a>).</p></noscript>
+          <div class="split">
+            <form id="upload-form" class="card needs-js" aria-labelledby="upload-title">
+              <h3 id="upload-title">Upload</h3>
+              <div id="dropzone" class="dropzone">
+                <svg class="drop-icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M12 3l5 5h-3v6h-4V8H7zM5 17h14v3H5z"/></svg>
+                <p class="drop-title">Drag and drop a CSV file here</p>
+                <p>or</p>
+                <label for="upload-file" class="button">Choose a file…</label>
+                <input type="file" id="upload-file" name="file" class="visually-hidden" accept=".csv,.json,.txt,text/csv,application/json">
+                <p class="hint">Up to {{jobs.MaxRows.ToString("N0", Invariant)}} rows ({{Megabytes(jobs.MaxUploadBytes)}}). Nothing is stored if a row is wrong.</p>
+              </div>
+              <p id="upload-status" class="status" role="status"></p>
+            </form>
+            <aside class="card formats" aria-labelledby="formats-title">
+              <h3 id="formats-title">What to upload</h3>
+              <ul>
+                <li><strong>CSV by name</strong>: a header line <code>airline,flightType,month</code> (any order), then one flight per line, for example <code>Grupo LATAM,I,7</code>.
+                  <code>flightType</code> is <code>I</code> (international) or <code>N</code> (national), <code>month</code> is 1 to 12.</li>
+                <li><strong>CSV of features</strong>: 37 numbers per line (the one-hot columns of the model card), with or without a header.</li>
+                <li><strong>JSON</strong>: <code>{"flights": [{"airline": "Iberia", "flightType": "I", "month": 3}]}</code>, as for <code>/v1/predictions</code>.</li>
+              </ul>
+              <p><a href="/example-flights.csv" download class="button secondary">Download an example file</a></p>
+              <details>
+                <summary>Airline names</summary>
+                <p class="airlines">{{Encoder.Encode(string.Join(" · ", FlightSchema.Airlines))}}</p>
+              </details>
+            </aside>
+          </div>
+          <div id="upload-errors"></div>
+          <div id="current-job"></div>
+        </section>
+        """;
+
+    private static string JobsSection() => """
+        <section id="jobs" class="panel" aria-labelledby="jobs-title">
+          <div class="panel-head">
+            <h2 id="jobs-title" tabindex="-1">Recent jobs</h2>
+            <button type="button" id="jobs-refresh" class="secondary needs-js">Refresh</button>
+          </div>
+          <noscript><p class="notice">The job list needs JavaScript; the API lists jobs at <a href="/v1/jobs">/v1/jobs</a>.</p></noscript>
+          <div id="jobs-list" class="needs-js">
+            <div class="table-wrap">
+              <table id="jobs-table" class="jobs">
+                <caption class="visually-hidden">Recent jobs, newest first. Open one for its details and charts.</caption>
+                <thead><tr><th scope="col">Job</th><th scope="col">Submitted</th><th scope="col">Status</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Duration</th><th scope="col">Progress</th></tr></thead>
+                <tbody></tbody>
+              </table>
+            </div>
+            <p id="jobs-empty" class="placeholder" hidden>No jobs yet. Upload a file under <a href="#batch">Batch</a>.</p>
+            <p id="jobs-error" class="errors" role="alert" hidden></p>
+            <button type="button" id="jobs-more" class="secondary" hidden>Show older jobs</button>
+          </div>
+          <div id="job-details" hidden></div>
+        </section>
+        """;
+
+    private static string ModelSection(ModelCard card)
+    {
+        var m = card.Metrics;
+        var cm = m.ConfusionMatrix;
+        return $"""
+            <section id="model" class="panel" aria-labelledby="model-title">
+              <h2 id="model-title" tabindex="-1">How good is the model?</h2>
+              <p class="lead">It learned from {card.TrainRows.ToString("N0", Invariant)} flights of 2017 and was tested on {card.TestRows.ToString("N0", Invariant)} other flights it had not seen.
+                Version <code>{Encoder.Encode(card.Version)}</code>, {Encoder.Encode(card.Algorithm)}, trained {card.TrainedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Invariant)} UTC.</p>
+              <ul class="tiles">
+                {Tile("ROC AUC", m.RocAuc.ToString("0.000", Invariant), "How well it ranks delayed flights above on-time ones: 0.5 is a coin toss, 1 is perfect.")}
+                {Tile("Recall", Percent(m.Recall), "Of the flights that were delayed, the share it flagged.")}
+                {Tile("Precision", Percent(m.Precision), "Of the flights it flagged, the share that were delayed.")}
+                {Tile("Accuracy", Percent(m.Accuracy), "Of all test flights, the share it got right.")}
+                {Tile("F1", m.F1.ToString("0.000", Invariant), "Precision and recall in one number.")}
+              </ul>
+              <div class="split">
+                <figure class="card">
+                  <figcaption>Confusion matrix (test flights)</figcaption>
+                  <table class="confusion">
+                    <thead><tr><td></td><th scope="col">Predicted on time</th><th scope="col">Predicted delayed</th></tr></thead>
+                    <tbody>
+                      <tr><th scope="row">Were on time</th><td class="right">{cm[0][0].ToString("N0", Invariant)}</td><td class="wrong">{cm[0][1].ToString("N0", Invariant)}</td></tr>
+                      <tr><th scope="row">Were delayed</th><td class="wrong">{cm[1][0].ToString("N0", Invariant)}</td><td class="right">{cm[1][1].ToString("N0", Invariant)}</td></tr>
+                    </tbody>
+                  </table>
+                  <p class="hint">The model flags flights from a 50% delay probability on. It is tuned to catch most delays, so it also flags many flights that leave on time.</p>
+                </figure>
+                <figure class="card">
+                  <figcaption>ROC curve (AUC {m.RocAuc.ToString("0.000", Invariant)})</figcaption>
+                  <div class="chart" id="roc-chart"></div>
+                  <p class="hint">Each point is a cut-off: the share of delayed flights caught against the share of on-time flights wrongly flagged. The diagonal is guessing.</p>
+                </figure>
+              </div>
+              {TrainingFigures(card.Training)}
+            </section>
+            """;
+    }
+
+    private static string TrainingFigures(TrainingStatistics? training)
+    {
+        if (training is null) return "";
+        var airlines = string.Concat(training.ByAirline.Select(a =>
+            $"<tr><th scope=\"row\">{Encoder.Encode(a.Airline)}</th><td class=\"num\">{a.Flights.ToString("N0", Invariant)}</td><td class=\"num\">{a.Delayed.ToString("N0", Invariant)}</td><td class=\"num\">{Percent(a.DelayRate)}</td></tr>"));
+        var months = string.Concat(training.ByMonth.Select(m =>
+            $"<tr><th scope=\"row\">{MonthName(m.Month)}</th><td class=\"num\">{m.Flights.ToString("N0", Invariant)}</td><td class=\"num\">{m.Delayed.ToString("N0", Invariant)}</td><td class=\"num\">{Percent(m.DelayRate)}</td></tr>"));
+        const string head = "<thead><tr><th scope=\"col\"></th><th scope=\"col\" class=\"num\">Flights</th><th scope=\"col\" class=\"num\">Delayed</th><th scope=\"col\" class=\"num\">Rate</th></tr></thead>";
+        return $"""
+            <h3>What the training data shows</h3>
+            <p>{Percent(training.DelayRate)} of the {training.Flights.ToString("N0", Invariant)} training flights left more than 15 minutes late.</p>
+            <div class="split">
+              <figure class="card">
+                <figcaption>Delay rate by airline</figcaption>
+                <div class="chart" id="airline-chart"></div>
+                <details><summary>The numbers</summary><table class="data">{head}<tbody>{airlines}</tbody></table></details>
+              </figure>
+              <figure class="card">
+                <figcaption>Delay rate by month</figcaption>
+                <div class="chart" id="month-chart"></div>
+                <details><summary>The numbers</summary><table class="data">{head}<tbody>{months}</tbody></table></details>
+              </figure>
+            </div>
+            """;
+    }
+
+    private static string KeyDialog() => """
+        <dialog id="key-dialog" aria-labelledby="key-title">
+          <form method="dialog" id="key-form">
+            <h2 id="key-title">This service needs an API key</h2>
+            <p>The key is kept in this browser tab only (session storage) and sent with each request.</p>
+            <label for="key-input">API key</label>
+            <input id="key-input" name="key" type="password" autocomplete="off" spellcheck="false">
+            <p id="key-error" class="errors" role="alert"></p>
+            <div class="actions">
+              <button type="button" id="key-cancel" class="secondary">Cancel</button>
+              <button type="submit" value="ok">Use this key</button>
+            </div>
+          </form>
+        </dialog>
+        """;
+
+    private static string Tile(string name, string value, string hint) =>
+        $"""<li class="tile"><span class="tile-value">{value}</span> <span class="tile-name">{name}</span> <span class="tile-hint">{hint}</span></li>""";
+
+    private static string Percent(double share) => (share * 100).ToString("0.0", Invariant) + "%";
+
+    private static string MonthName(int month) => Invariant.DateTimeFormat.GetMonthName(month);
+
+    private static string Megabytes(long bytes) => (bytes / (1024 * 1024)).ToString("N0", Invariant) + " MB";
+}
