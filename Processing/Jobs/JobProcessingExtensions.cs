@@ -41,6 +41,7 @@ public static class JobProcessingExtensions
             if (configuration.UsesRabbitMq())
             {
                 var uri = new Uri(configuration.GetConnectionString("RabbitMq")!);
+                services.AddHealthChecks().AddCheck("rabbitmq", new Hosting.BrokerHealthCheck(uri), tags: ["ready"]);
                 bus.UsingRabbitMq((context, rabbit) =>
                 {
                     rabbit.Host(uri);

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+
+namespace FlightDelay.Tests.Faults;
+
+/// <summary>A real process of ours (the API or a worker) started from the test's output folder, killable with SIGKILL.</summary>
+public sealed class ChildProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+
+    private ChildProcess(Process process, StreamWriter log, int port)
+    {
+        _process = process;
+        _log = log;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public string LogPath { get; private init; } = "";
+
+    /// <summary>Starts <c>dotnet {dll}</c> with the given settings as environment variables, listening on a free loopback port.</summary>
+    public static ChildProcess Start(string dll, IReadOnlyDictionary<string, string> settings, string name, params string[] args)
+    {
+        var port = FreePort();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var (key, value) in settings) info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        info.Environment["Logging__Console__FormatterName"] = "simple";
+
+        var logPath = Path.Combine(Path.GetTempPath(), $"flightdelay-fault-{name}-{Guid.NewGuid():N}.log");
+        var log = new StreamWriter(logPath) { AutoFlush = true };
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new ChildProcess(process, log, port) { LogPath = logPath };
+    }
+
+    public string BaseAddress => $"http://127.0.0.1:{Port}";
+
+    /// <summary>SIGKILL: no shutdown, no lease released, no message acknowledged.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        lock (_log) _log.Dispose();
+    }
+}

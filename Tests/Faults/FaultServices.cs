@@ -1,0 +1,67 @@
+using System.Diagnostics;
+
+namespace FlightDelay.Tests.Faults;
+
+/// <summary>
+/// PostgreSQL and RabbitMQ of the fault suite's own, on their own ports and state folder (scripts/local-services.sh),
+/// so that stopping them mid-job disturbs no other test. Started once for the suite, stopped at its end.
+/// </summary>
+public sealed class FaultServices : IAsyncLifetime
+{
+    private readonly Dictionary<string, string> _environment = new()
+    {
+        ["FLIGHTDELAY_SERVICES_DIR"] = Path.Combine(Path.GetTempPath(), "flightdelay-faults"),
+        ["FLIGHTDELAY_PG_PORT"] = "56432",
+        ["FLIGHTDELAY_AMQP_PORT"] = "56672",
+        ["FLIGHTDELAY_RABBIT_DIST_PORT"] = "56673",
+        ["FLIGHTDELAY_RABBIT_CTL_PORT"] = "56674",
+        ["FLIGHTDELAY_EPMD_PORT"] = "56669",
+        ["FLIGHTDELAY_SERVICES_TIMEOUT"] = "90",
+    };
+
+    public string Postgres => $"Host=127.0.0.1;Port={_environment["FLIGHTDELAY_PG_PORT"]};Username=flightdelay;Password=flightdelay;Database=flightdelay";
+
+    public string RabbitMq => $"amqp://guest:guest@127.0.0.1:{_environment["FLIGHTDELAY_AMQP_PORT"]}/";
+
+    public static string Script
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var script = Path.Combine(dir.FullName, "scripts", "local-services.sh");
+                if (File.Exists(script)) return script;
+            }
+            throw new InvalidOperationException("scripts/local-services.sh not found above the test folder.");
+        }
+    }
+
+    public Task InitializeAsync() => RunAsync("start");
+
+    public Task DisposeAsync() => RunAsync("stop");
+
+    /// <summary>Messages in a queue (ready and unacknowledged), from rabbitmqctl; -1 when the queue does not exist.</summary>
+    public async Task<long> QueueDepthAsync(string queue)
+    {
+        var text = await RunAsync("ctl", "list_queues", "-q", "name", "messages");
+        var fields = text.Split('\n').Select(l => l.Split('\t', ' ')).FirstOrDefault(f => f.Length >= 2 && f[0] == queue);
+        return fields is null ? -1 : long.Parse(fields[^1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Runs one local-services command (start, stop-rabbitmq, start-postgres, ctl ...); fails the test if it fails; returns its output.</summary>
+    public async Task<string> RunAsync(params string[] command)
+    {
+        var info = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(Script);
+        foreach (var arg in command) info.ArgumentList.Add(arg);
+        foreach (var (key, value) in _environment) info.Environment[key] = value;
+        using var process = Process.Start(info)!;
+        var output = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"local-services.sh {string.Join(' ', command)} failed ({process.ExitCode}): {await output}{await stdout}");
+        return await stdout;
+    }
+}
