@@ -1,6 +1,7 @@
 using FlightDelay.Api.Infrastructure;
 using FlightDelay.Api.Jobs;
 using FlightDelay.Api.ModelInfo;
+using FlightDelay.Api.OpenInference;
 using FlightDelay.Api.Page;
 using FlightDelay.Api.Predictions;
 
@@ -14,6 +15,7 @@ var api = app.MapClientApi();
 api.MapPredictions();
 api.MapModel();
 api.MapJobs();
+api.MapOpenInference();
 
 app.Run();
 

@@ -1,0 +1,144 @@
+using System.Reflection;
+using FlightDelay.Api.Infrastructure;
+using FlightDelay.Api.Predictions;
+using FlightDelay.Scoring;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace FlightDelay.Api.OpenInference;
+
+/// <summary>
+/// The Open Inference Protocol (KServe V2 / Triton) over REST, so KServe and Triton clients, gateways and
+/// benchmark tools work unchanged. One model, <c>flight-delay</c>, whose version is the model version;
+/// input <c>features</c> (FP32 <c>[n, 37]</c>), outputs <c>label</c> (INT64 <c>[n, 1]</c>) and <c>probability</c>
+/// (FP32 <c>[n, 1]</c>). Errors carry the protocol's <c>{"error": "..."}</c> inside an RFC 9457 problem body.
+/// </summary>
+public static class OpenInferenceEndpoints
+{
+    public const string ModelName = "flight-delay";
+
+    private static readonly string ServerVersion =
+        typeof(OpenInferenceEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "1.0.0";
+
+    private static readonly TensorMetadata[] Inputs = [new(InferenceRequestReader.FeaturesInput, "FP32", [-1, FlightSchema.FeatureCount])];
+
+    private static readonly TensorMetadata[] Outputs =
+    [
+        new(InferenceRequestReader.LabelOutput, "INT64", [-1, 1]),
+        new(InferenceRequestReader.ProbabilityOutput, "FP32", [-1, 1]),
+    ];
+
+    public static IEndpointRouteBuilder MapOpenInference(this IEndpointRouteBuilder app)
+    {
+        var v2 = app.MapGroup("/v2").WithTags("Open Inference Protocol");
+
+        v2.MapGet("", GetServerMetadata).WithName("V2ServerMetadata").WithSummary("Server name, version and protocol extensions.");
+        // Probes (Kubernetes, KServe) send no API key and must never be throttled.
+        v2.MapGet("/health/live", Live).WithName("V2ServerLive").WithSummary("The server answers.")
+            .AllowAnonymous().DisableRateLimiting();
+        v2.MapGet("/health/ready", Ready).WithName("V2ServerReady").WithSummary("The model is loaded and ready for inference.")
+            .AllowAnonymous().DisableRateLimiting();
+
+        v2.MapGet("/models/{model}", GetModelMetadata).WithName("V2ModelMetadata")
+            .WithSummary("The model's versions, input and outputs.").ProducesProblem(StatusCodes.Status404NotFound);
+        v2.MapGet("/models/{model}/versions/{version}", GetModelVersionMetadata).WithName("V2ModelVersionMetadata")
+            .WithSummary("The model's metadata, for one version.").ProducesProblem(StatusCodes.Status404NotFound);
+        v2.MapGet("/models/{model}/ready", GetModelReady).WithName("V2ModelReady")
+            .WithSummary("The model is ready for inference.").ProducesProblem(StatusCodes.Status404NotFound);
+        v2.MapGet("/models/{model}/versions/{version}/ready", GetModelVersionReady).WithName("V2ModelVersionReady")
+            .WithSummary("The model version is ready for inference.").ProducesProblem(StatusCodes.Status404NotFound);
+
+        v2.MapPost("/models/{model}/infer", Infer).WithName("V2Infer").WithInferenceDocs()
+            .WithSummary("Scores flights given as an FP32 tensor 'features' of shape [n, 37]; JSON or binary tensor data.");
+        v2.MapPost("/models/{model}/versions/{version}/infer", InferVersion).WithName("V2InferVersion").WithInferenceDocs()
+            .WithSummary("Scores flights with one model version.");
+        return app;
+    }
+
+    private static RouteHandlerBuilder WithInferenceDocs(this RouteHandlerBuilder builder) =>
+        builder.DocumentsBody<InferenceRequest>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+    internal static JsonHttpResult<ServerMetadata> GetServerMetadata() =>
+        TypedResults.Json(new ServerMetadata("flightdelay", ServerVersion, ["binary_tensor_data"]), OpenInferenceJsonContext.Default.ServerMetadata);
+
+    internal static JsonHttpResult<ServerLive> Live() =>
+        TypedResults.Json(new ServerLive(true), OpenInferenceJsonContext.Default.ServerLive);
+
+    // The model is loaded while the host starts (a broken model stops the start), so resolving it means ready.
+    internal static JsonHttpResult<ServerReady> Ready(FlightModel model) =>
+        TypedResults.Json(new ServerReady(true), OpenInferenceJsonContext.Default.ServerReady);
+
+    internal static Results<JsonHttpResult<ModelMetadata>, ProblemHttpResult> GetModelMetadata(string model, FlightModel flightModel) =>
+        GetModelVersionMetadata(model, null, flightModel);
+
+    internal static Results<JsonHttpResult<ModelMetadata>, ProblemHttpResult> GetModelVersionMetadata(string model, string? version, FlightModel flightModel)
+    {
+        if (Find(model, version, flightModel) is { } problem)
+            return problem;
+        return TypedResults.Json(new ModelMetadata(ModelName, [flightModel.Version], "mlnet", Inputs, Outputs),
+            OpenInferenceJsonContext.Default.ModelMetadata);
+    }
+
+    internal static Results<JsonHttpResult<ModelReady>, ProblemHttpResult> GetModelReady(string model, FlightModel flightModel) =>
+        GetModelVersionReady(model, null, flightModel);
+
+    internal static Results<JsonHttpResult<ModelReady>, ProblemHttpResult> GetModelVersionReady(string model, string? version, FlightModel flightModel)
+    {
+        if (Find(model, version, flightModel) is { } problem)
+            return problem;
+        return TypedResults.Json(new ModelReady(ModelName, true), OpenInferenceJsonContext.Default.ModelReady);
+    }
+
+    internal static Task<Results<InferenceResult, ProblemHttpResult>> Infer(
+        string model, HttpRequest request, FlightModel flightModel, PredictionMetrics metrics, IOptions<PredictionOptions> options) =>
+        InferVersion(model, null, request, flightModel, metrics, options);
+
+    internal static async Task<Results<InferenceResult, ProblemHttpResult>> InferVersion(
+        string model, string? version, HttpRequest request, FlightModel flightModel, PredictionMetrics metrics, IOptions<PredictionOptions> options)
+    {
+        if (Find(model, version, flightModel) is { } notFound)
+            return notFound;
+
+        var limits = options.Value;
+        var (input, error) = await InferenceRequestReader.ReadAsync(request, limits.MaxBodyBytes, limits.MaxFlightsPerRequest);
+        if (error is not null)
+            return Error(error.Status, error.Message);
+
+        using (input)
+        {
+            var predictions = new Prediction[input!.Rows];
+            if (input.Rows == 1)
+                predictions[0] = flightModel.Predict(input.Features.Span);
+            else
+                flightModel.PredictBatch(input.Features, predictions);
+            metrics.Record(predictions, "v2");
+
+            // The protocol echoes the client's id; without one, a fresh id still lets the answer be matched to logs.
+            var id = input.Id ?? Guid.CreateVersion7().ToString();
+            return new InferenceResult(ModelName, flightModel.Version, id, input.Outputs, predictions);
+        }
+    }
+
+    private static ProblemHttpResult? Find(string model, string? version, FlightModel flightModel)
+    {
+        if (model != ModelName)
+            return Error(StatusCodes.Status404NotFound, $"Unknown model '{model}'; this server serves '{ModelName}'.");
+        if (version is not null && version != flightModel.Version)
+            return Error(StatusCodes.Status404NotFound, $"Model '{ModelName}' has no version '{version}'; the loaded version is '{flightModel.Version}'.");
+        return null;
+    }
+
+    /// <summary>An RFC 9457 problem that also carries the protocol's <c>error</c> member, which KServe and Triton clients read.</summary>
+    internal static ProblemHttpResult Error(int status, string message) =>
+        TypedResults.Problem(message, statusCode: status, title: status switch
+        {
+            StatusCodes.Status404NotFound => "Not found.",
+            StatusCodes.Status413PayloadTooLarge => "The request body is too large.",
+            StatusCodes.Status415UnsupportedMediaType => "Unsupported media type.",
+            _ => "The inference request is invalid.",
+        }, extensions: new Dictionary<string, object?> { ["error"] = message });
+}
