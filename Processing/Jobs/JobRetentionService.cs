@@ -1,7 +1,6 @@
 using FlightDelay.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,37 +11,20 @@ public sealed class JobRetentionService(
     IServiceScopeFactory scopes,
     TimeProvider clock,
     IOptions<JobOptions> options,
-    ILogger<JobRetentionService> logger) : BackgroundService
+    ILogger<JobRetentionService> logger) : SweepService(clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var removed = await RemoveExpiredAsync(stoppingToken);
-                if (removed > 0) logger.LogInformation("Removed {Count} jobs past their retention of {Retention}", removed, options.Value.Retention);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(ex, "Retention sweep failed; trying again in {Interval}", options.Value.RetentionSweepInterval);
-            }
-            try
-            {
-                await Task.Delay(options.Value.RetentionSweepInterval, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override TimeSpan Interval => options.Value.RetentionSweepInterval;
+
+    protected override async Task<string?> SweepOnceAsync(CancellationToken cancellationToken) =>
+        await RemoveExpiredAsync(cancellationToken) is > 0 and var removed
+            ? $"removed {removed} jobs past their retention of {options.Value.Retention}"
+            : null;
 
     public async Task<int> RemoveExpiredAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
-        var cutoff = clock.GetUtcNow().UtcDateTime - options.Value.Retention;
+        var cutoff = Clock.GetUtcNow().UtcDateTime - options.Value.Retention;
         var expired = db.Jobs.Where(j => j.FinishedAt != null && j.FinishedAt < cutoff).Select(j => j.Id);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

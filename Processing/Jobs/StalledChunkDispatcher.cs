@@ -3,7 +3,6 @@ using FlightDelay.Persistence;
 using FlightDelay.Persistence.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -20,37 +19,18 @@ public sealed class StalledChunkDispatcher(
     JobMetrics metrics,
     TimeProvider clock,
     IOptions<JobOptions> options,
-    ILogger<StalledChunkDispatcher> logger) : BackgroundService
+    ILogger<StalledChunkDispatcher> logger) : SweepService(clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var sent = await SweepAsync(stoppingToken);
-                if (sent > 0) logger.LogInformation("Re-dispatched {Count} stalled chunks", sent);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(ex, "Stalled-chunk sweep failed; trying again in {Interval}", options.Value.SweepInterval);
-            }
-            try
-            {
-                await Task.Delay(options.Value.SweepInterval, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override TimeSpan Interval => options.Value.SweepInterval;
+
+    protected override async Task<string?> SweepOnceAsync(CancellationToken cancellationToken) =>
+        await SweepAsync(cancellationToken) is > 0 and var sent ? $"re-dispatched {sent} stalled chunks" : null;
 
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = Clock.GetUtcNow().UtcDateTime;
         var stalledBefore = now - options.Value.StallTimeout;
 
         var stalled = await db.Chunks.AsNoTracking()
