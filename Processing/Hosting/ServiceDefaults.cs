@@ -32,7 +32,7 @@ public static class ServiceDefaults
                 .AddPrometheusExporter())
             .WithTracing(t => t
                 .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/metrics"))
-                .AddSource("MassTransit", "FlightDelay.Jobs"));
+                .AddSource("MassTransit", "FlightDelay.Jobs", "Npgsql"));
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             otel.UseOtlpExporter();
         return builder;

@@ -62,6 +62,7 @@ public static class JobProcessingExtensions
             services.AddHostedService(sp => sp.GetRequiredService<StalledChunkDispatcher>());
             services.AddSingleton<JobRetentionService>();
             services.AddHostedService(sp => sp.GetRequiredService<JobRetentionService>());
+            services.AddHostedService<JobStateSweep>();
         }
         return builder;
     }

@@ -17,7 +17,7 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _factory = new ApiFactory().With("Jobs:ChunkSize", "500");
+        _factory = new ApiFactory().With("Jobs:ChunkSize", "500").With("Jobs:SweepInterval", "00:00:00.200");
         _api = _factory.CreateClient();
         return Task.CompletedTask;
     }
@@ -35,6 +35,11 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
         var expected = await _api.PredictAsync(flights);
         Assert.Equal(Enumerable.Range(1, 1_800), results.Select(r => r.GetProperty("row").GetInt32()));
         Assert.Equal(expected.Select(e => e.Delayed), results.Select(r => r.GetProperty("delayed").GetBoolean()));
+        var metrics = await Poll.UntilAsync(() => _api.GetStringAsync("/metrics"),
+            m => m.Contains("flightdelay_jobs{", StringComparison.Ordinal) && m.Contains("state=\"succeeded\"} 1", StringComparison.Ordinal),
+            JobApi.Deadline, "the jobs gauge to count the job as succeeded");
+        Assert.Contains("flightdelay_job_backlog_age_seconds", metrics);
+        Assert.Contains("flightdelay_job_chunk_duration_seconds_bucket", metrics);
         var ready = await _api.GetFromJsonAsync<JsonElement>("/health/ready");
         Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
         Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("masstransit-bus").GetProperty("status").GetString());
