@@ -156,7 +156,7 @@ public static class JobEndpoints
         var owner = Owner(context);
         var now = clock.GetUtcNow().UtcDateTime;
         var canceled = await db.Jobs
-            .Where(j => j.Id == id && j.Owner == owner && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
+            .Where(j => j.Id == id && j.Owner == owner && Job.ActiveStatuses.Contains(j.Status))
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Canceled).SetProperty(j => j.FinishedAt, now), context.RequestAborted);
 
         if (await FindAsync(db, context, id) is not { } job)

@@ -186,7 +186,7 @@ internal sealed class JobIntake(
 
     /// <summary>Rows accepted but not yet scored, across all active jobs.</summary>
     private Task<long> BacklogAsync(CancellationToken cancellationToken) =>
-        db.Jobs.Where(j => j.Status == JobStatus.Queued || j.Status == JobStatus.Running)
+        db.Jobs.Where(j => Job.ActiveStatuses.Contains(j.Status))
             .SumAsync(j => (long)(j.TotalRows - j.ProcessedRows - j.FailedRows), cancellationToken);
 
     private static ProblemHttpResult Busy(HttpRequest request, long backlog, long max)

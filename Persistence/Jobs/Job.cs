@@ -33,7 +33,10 @@ public sealed class Job
     /// <summary>Who submitted it: an API key's id when keys are configured, empty otherwise.</summary>
     public string Owner { get; set; } = "";
 
-    public static bool IsFinal(JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Canceled;
+    /// <summary>States of a job that still has work to do; queries use it as <c>ActiveStatuses.Contains(j.Status)</c>.</summary>
+    public static readonly JobStatus[] ActiveStatuses = [JobStatus.Queued, JobStatus.Running];
+
+    public static bool IsFinal(JobStatus status) => !ActiveStatuses.Contains(status);
 }
 
 public enum ChunkStatus

@@ -26,8 +26,6 @@ public sealed class ChunkProcessor(
     IOptions<JobOptions> options,
     ILogger<ChunkProcessor> logger)
 {
-    private static readonly JobStatus[] Active = [JobStatus.Queued, JobStatus.Running];
-
     public async Task ProcessAsync(ScoreChunk command, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -72,7 +70,7 @@ public sealed class ChunkProcessor(
             .Where(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex
                 && (c.Status == ChunkStatus.Pending || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt < now))
                 && c.Attempts < maxAttempts
-                && db.Jobs.Any(j => j.Id == c.JobId && Active.Contains(j.Status)))
+                && db.Jobs.Any(j => j.Id == c.JobId && Job.ActiveStatuses.Contains(j.Status)))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(c => c.Status, ChunkStatus.Leased)
                 .SetProperty(c => c.LeaseToken, token)
@@ -214,9 +212,9 @@ public sealed class ChunkProcessor(
             await db.Jobs.Where(j => j.Id == chunk.JobId)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(j => j.FailedRows, j => j.FailedRows + chunk.RowCount)
-                    .SetProperty(j => j.Error, j => Active.Contains(j.Status) ? reason : j.Error)
-                    .SetProperty(j => j.FinishedAt, j => Active.Contains(j.Status) ? now : j.FinishedAt)
-                    .SetProperty(j => j.Status, j => Active.Contains(j.Status) ? JobStatus.Failed : j.Status), cancellationToken);
+                    .SetProperty(j => j.Error, j => Job.ActiveStatuses.Contains(j.Status) ? reason : j.Error)
+                    .SetProperty(j => j.FinishedAt, j => Job.ActiveStatuses.Contains(j.Status) ? now : j.FinishedAt)
+                    .SetProperty(j => j.Status, j => Job.ActiveStatuses.Contains(j.Status) ? JobStatus.Failed : j.Status), cancellationToken);
             metrics.ChunkOutcome("failed");
         }
         await transaction.CommitAsync(cancellationToken);

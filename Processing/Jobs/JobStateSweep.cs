@@ -26,7 +26,7 @@ public sealed class JobStateSweep(
         var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
         var counts = await db.Jobs.GroupBy(j => j.Status).Select(g => new { g.Key, Count = g.LongCount() }).ToListAsync(cancellationToken);
         var oldest = await db.Jobs.AsNoTracking()
-            .Where(j => j.Status == JobStatus.Queued || j.Status == JobStatus.Running)
+            .Where(j => Job.ActiveStatuses.Contains(j.Status))
             .OrderBy(j => j.CreatedAt)
             .Select(j => (DateTime?)j.CreatedAt)
             .FirstOrDefaultAsync(cancellationToken);

@@ -36,7 +36,7 @@ public sealed class StalledChunkDispatcher(
         var stalled = await db.Chunks.AsNoTracking()
             .Where(c => (c.Status == ChunkStatus.Pending || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt < now))
                 && c.DispatchedAt < stalledBefore
-                && db.Jobs.Any(j => j.Id == c.JobId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running)))
+                && db.Jobs.Any(j => j.Id == c.JobId && Job.ActiveStatuses.Contains(j.Status)))
             .OrderBy(c => c.DispatchedAt)
             .Take(1000)
             .Select(c => new { c.JobId, c.ChunkIndex, c.DispatchedAt })
