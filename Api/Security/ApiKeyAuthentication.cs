@@ -1,65 +1,98 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Encodings.Web;
 using FlightDelay.Api.Infrastructure;
-using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 
 namespace FlightDelay.Api.Security;
 
+/// <summary>Endpoint metadata: the route needs a valid API key when keys are configured.</summary>
+internal sealed class ApiKeyRequired;
+
 /// <summary>
-/// Authenticates the <c>X-Api-Key</c> header against the configured hashes. The presented key is hashed once and
-/// compared with every configured hash in constant time, so neither timing nor early exit tells which key was close.
+/// Checks the <c>X-Api-Key</c> header of routes marked <see cref="ApiKeyRequired"/> against the configured hashes.
+/// The presented key is hashed once and compared with every configured hash in constant time, so neither timing nor
+/// early exit tells which key was close. A small middleware rather than ASP.NET Core's authentication and
+/// authorization stack: that stack cost a third of a sync prediction's CPU (handler per request, policy evaluation,
+/// a second authentication for the policy's scheme), for one header check.
 /// </summary>
-internal sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
-    ILoggerFactory logger,
-    UrlEncoder encoder,
-    IOptionsMonitor<ApiKeyOptions> keys)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
+internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptionsMonitor<ApiKeyOptions> options)
 {
-    public const string SchemeName = "ApiKey";
+    public const string Scheme = "ApiKey";
+    private const int MaxKeyBytes = 512;
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    private Table _table = Table.Empty;
+
+    public Task InvokeAsync(HttpContext context)
     {
-        var configured = keys.CurrentValue;
-        if (!configured.Enabled || !Request.Headers.TryGetValue(ApiKeyOptions.Header, out var presented) || presented.Count != 1)
-            return Task.FromResult(AuthenticateResult.NoResult());
+        var table = CurrentTable();
+        if (table.Keys.Length == 0 || context.GetEndpoint()?.Metadata is not { } metadata
+            || metadata.GetMetadata<ApiKeyRequired>() is null || metadata.GetMetadata<IAllowAnonymous>() is not null)
+            return next(context);
 
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(presented.ToString()), hash);
-        Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
-        string? match = null;
-        foreach (var key in configured.Keys)
-        {
-            if (Convert.FromHexString(key.Hash, expected, out _, out _) == System.Buffers.OperationStatus.Done
-                && CryptographicOperations.FixedTimeEquals(hash, expected))
-                match ??= key.Id;
-        }
-        if (match is null)
-            return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
+        var presented = context.Request.Headers[ApiKeyOptions.Header];
+        if (presented.Count == 0)
+            return Challenge(context, $"Send a valid API key in the {ApiKeyOptions.Header} header.");
+        if (presented.Count != 1 || table.Find(presented.ToString()) is not { } principal)
+            return Challenge(context, $"The key in the {ApiKeyOptions.Header} header is not valid.");
 
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, match)], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        context.User = principal;
+        return next(context);
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    // Rebuilt only when the configuration changes (keys rotate without a restart).
+    private Table CurrentTable()
     {
-        Response.Headers.WWWAuthenticate = $"{SchemeName} header=\"{ApiKeyOptions.Header}\"";
-        await Problems.Status(StatusCodes.Status401Unauthorized, "An API key is required.",
-                Request.Headers.ContainsKey(ApiKeyOptions.Header)
-                    ? $"The key in the {ApiKeyOptions.Header} header is not valid."
-                    : $"Send a valid API key in the {ApiKeyOptions.Header} header.")
-            .ExecuteAsync(Context);
+        var current = options.CurrentValue;
+        var table = _table;
+        if (!ReferenceEquals(table.Source, current))
+            _table = table = new Table(current);
+        return table;
+    }
+
+    private static Task Challenge(HttpContext context, string detail)
+    {
+        context.Response.Headers.WWWAuthenticate = $"{Scheme} header=\"{ApiKeyOptions.Header}\"";
+        return Problems.Status(StatusCodes.Status401Unauthorized, "An API key is required.", detail).ExecuteAsync(context);
+    }
+
+    private sealed class Table
+    {
+        public static readonly Table Empty = new(null);
+
+        public Table(ApiKeyOptions? source)
+        {
+            Source = source;
+            Keys = source is null ? [] : [.. source.Keys.Select(k => (Convert.FromHexString(k.Hash),
+                new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, k.Id)], Scheme))))];
+        }
+
+        public ApiKeyOptions? Source { get; }
+
+        public (byte[] Hash, ClaimsPrincipal Principal)[] Keys { get; }
+
+        public ClaimsPrincipal? Find(string presented)
+        {
+            Span<byte> utf8 = stackalloc byte[MaxKeyBytes];
+            if (!Encoding.UTF8.TryGetBytes(presented, utf8, out var length))
+                return null;
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(utf8[..length], hash);
+
+            ClaimsPrincipal? match = null;
+            foreach (var (expected, principal) in Keys)
+            {
+                if (CryptographicOperations.FixedTimeEquals(hash, expected))
+                    match ??= principal;
+            }
+            return match;
+        }
     }
 }
 
 public static class ApiKeySecurity
 {
-    /// <summary>The policy on every API route: a valid key when keys are configured, nothing otherwise.</summary>
-    public const string Policy = "ApiKey";
-
     public static IServiceCollection AddApiKeys(this IServiceCollection services)
     {
         services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateDataAnnotations()
@@ -67,14 +100,13 @@ public static class ApiKeySecurity
                 "Every ApiKeys:Keys entry needs an Id (letters, digits, . _ -) and a 64-hex-digit SHA-256 Hash.")
             .Validate(o => o.Keys.Select(k => k.Id).Distinct().Count() == o.Keys.Count, "ApiKeys:Keys ids must be unique.")
             .ValidateOnStart();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy.RequireAssertion(context =>
-        {
-            var http = context.Resource as HttpContext;
-            var keys = http?.RequestServices.GetRequiredService<IOptionsMonitor<ApiKeyOptions>>().CurrentValue;
-            return keys is null || !keys.Enabled || context.User.Identity?.IsAuthenticated == true;
-        }));
         return services;
     }
+
+    /// <summary>Runs the key check; after routing (it reads the endpoint's metadata), before rate limiting (which counts per key).</summary>
+    public static IApplicationBuilder UseApiKeys(this IApplicationBuilder app) => app.UseMiddleware<ApiKeyMiddleware>();
+
+    /// <summary>The route needs a valid key in <c>X-Api-Key</c> when keys are configured, and nothing otherwise.</summary>
+    public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new ApiKeyRequired());
 }

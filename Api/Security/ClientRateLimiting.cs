@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace FlightDelay.Api.Security;
 
-/// <summary>Per-client request rate, bound from <c>RateLimiting</c>. Off (0) by default.</summary>
+/// <summary>Per-client request rate, bound from <c>RateLimiting</c>, read at start. Off (0) by default.</summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "RateLimiting";
@@ -39,22 +39,30 @@ public static class ClientRateLimiting
                 await Problems.Status(StatusCodes.Status429TooManyRequests, "Too many requests.",
                     $"This client is over its request rate; retry after {retryAfter} s.").ExecuteAsync(context.HttpContext);
             };
-            limiter.AddPolicy(Policy, http =>
-            {
-                var options = http.RequestServices.GetRequiredService<IOptionsMonitor<RateLimitOptions>>().CurrentValue;
-                if (options.RequestsPerSecond == 0)
-                    return RateLimitPartition.GetNoLimiter("unlimited");
-                var client = http.User.Identity?.Name ?? http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-                return RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = options.Burst > 0 ? options.Burst : options.RequestsPerSecond,
-                    TokensPerPeriod = options.RequestsPerSecond,
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                });
-            });
+            limiter.AddPolicy<string, PerClientPolicy>(Policy);
         });
         return services;
+    }
+
+    // A class rather than a lambda: the options come in once, not from the request's services on every call.
+    private sealed class PerClientPolicy(IOptionsMonitor<RateLimitOptions> options) : IRateLimiterPolicy<string>
+    {
+        public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => null;
+
+        public RateLimitPartition<string> GetPartition(HttpContext http)
+        {
+            var limits = options.CurrentValue;
+            if (limits.RequestsPerSecond == 0)
+                return RateLimitPartition.GetNoLimiter("unlimited");
+            var client = http.User.Identity?.Name ?? http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            return RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = limits.Burst > 0 ? limits.Burst : limits.RequestsPerSecond,
+                TokensPerPeriod = limits.RequestsPerSecond,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            });
+        }
     }
 }
