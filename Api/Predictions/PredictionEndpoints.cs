@@ -53,7 +53,7 @@ public static class PredictionEndpoints
         return TypedResults.Bytes(p.Delayed ? Delayed : OnTime, "application/json");
     }
 
-    internal static async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> Predict(
+    internal static async Task<Results<JsonOk<PredictionResponse>, ProblemHttpResult>> Predict(
         HttpRequest request, FlightModel model, PredictionMetrics metrics, IOptions<PredictionOptions> options)
     {
         var limits = options.Value;
@@ -92,8 +92,9 @@ public static class PredictionEndpoints
                 model.PredictBatch(features.AsMemory(0, flights.Count * FlightSchema.FeatureCount), predictions);
             metrics.Record(predictions, "v1");
 
-            return TypedResults.Ok(new PredictionResponse(model.Version,
-                [.. predictions.Select((p, i) => new FlightPrediction(i, p.Delayed, p.Delayed ? 1 : 0, p.Probability))]));
+            return new JsonOk<PredictionResponse>(new PredictionResponse(model.Version,
+                [.. predictions.Select((p, i) => new FlightPrediction(i, p.Delayed, p.Delayed ? 1 : 0, p.Probability))]),
+                ApiJsonContext.Default.PredictionResponse);
         }
         finally
         {
