@@ -63,14 +63,14 @@ public static class JobEndpoints
         var key = context.Request.Headers[IdempotencyKeyHeader].ToString();
         if (key.Length > 200)
             return Problems.BadRequest("Idempotency-Key may be at most 200 characters.");
-        var callback = context.Request.Headers[CallbackUrlHeader];
-        if (callback.Count > 1)
+        if (context.Request.Headers[CallbackUrlHeader].Count > 1)
             return Problems.BadRequest("Send at most one Callback-Url header.");
-        if (callback.ToString() is { Length: > 0 } url && CallbackUrls.WhyRefused(url, callbacks.Value) is { } refused)
+        var callback = context.Request.Headers[CallbackUrlHeader].ToString();
+        if (callback.Length > 0 && CallbackUrls.WhyRefused(callback, callbacks.Value) is { } refused)
             return Problems.BadRequest(refused, new Dictionary<string, object?> { ["header"] = CallbackUrlHeader });
 
         var outcome = await intake.SubmitAsync(context.Request, Owner(context), key.Length == 0 ? null : key,
-            callback.ToString() is { Length: > 0 } callbackUrl ? callbackUrl : null, context.RequestAborted);
+            callback.Length == 0 ? null : callback, context.RequestAborted);
         if (outcome.Problem is not null) return outcome.Problem;
         if (outcome.Replayed) context.Response.Headers["Idempotent-Replayed"] = "true";
         var view = JobView.Of(outcome.Job!);

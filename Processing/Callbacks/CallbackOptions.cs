@@ -49,7 +49,8 @@ public sealed class CallbackOptions
     /// <summary>Where clients reach the API (<c>https://api.example.com</c>), to make the notification's links absolute; relative when unset.</summary>
     public Uri? PublicBaseUrl { get; set; }
 
-    public bool Enabled => AllowedHosts.Count > 0;
+    /// <summary>Blank entries count as none, so an unset environment variable (<c>Callbacks__AllowedHosts__0=</c>) leaves callbacks off.</summary>
+    public bool Enabled => AllowedHosts.Any(h => !string.IsNullOrWhiteSpace(h));
 }
 
 /// <summary>Host patterns well formed, backoff ordered, and, in a host that delivers callbacks, a signing key when they are enabled.</summary>
@@ -60,7 +61,7 @@ internal sealed class CallbackOptionsValidator(bool delivers) : IValidateOptions
         var errors = new List<string>();
         foreach (var (key, patterns) in new[] { ("AllowedHosts", options.AllowedHosts), ("HttpAllowedHosts", options.HttpAllowedHosts) })
         {
-            foreach (var pattern in patterns)
+            foreach (var pattern in patterns.Where(p => !string.IsNullOrWhiteSpace(p)))
             {
                 if (!CallbackUrls.IsValidPattern(pattern))
                     errors.Add($"Callbacks:{key} has '{pattern}'; use a host name, an IP address or *.domain (no scheme, port or path).");

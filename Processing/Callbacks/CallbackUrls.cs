@@ -36,7 +36,7 @@ public static class CallbackUrls
     {
         // IPv6 in brackets or without; a trailing dot names the same host.
         host = host.Trim('[', ']').TrimEnd('.');
-        foreach (var raw in patterns)
+        foreach (var raw in patterns.Where(p => !string.IsNullOrWhiteSpace(p)))
         {
             var pattern = raw.Trim().Trim('[', ']').TrimEnd('.');
             if (pattern.StartsWith("*.", StringComparison.Ordinal)

@@ -59,7 +59,8 @@ public sealed class CallbackTests : IAsyncLifetime
     [Fact]
     public async Task Without_an_allow_list_every_callback_is_refused_and_jobs_without_one_still_work()
     {
-        await using var closed = new ApiFactory();
+        // A blank entry, as an unset environment variable gives, is no entry: callbacks off, no signing key needed.
+        await using var closed = new ApiFactory().With("Callbacks:AllowedHosts:0", "");
         var api = closed.CreateClient();
 
         var problem = await Problem.ReadAsync(await api.SubmitCsvAsync(JobApi.Csv(JobApi.Flights(10)), callbackUrl: "https://hooks.example.com/x"), HttpStatusCode.BadRequest);
@@ -111,6 +112,17 @@ public sealed class CallbackTests : IAsyncLifetime
             m => Regex.IsMatch(m, "^flightdelay_callback_deliveries_total\\{[^}]*outcome=\"delivered\"[^}]*\\} 1(\\s|$)", RegexOptions.Multiline)
                 && Regex.IsMatch(m, "^flightdelay_callback_deliveries_total\\{[^}]*outcome=\"retried\"[^}]*\\} 1(\\s|$)", RegexOptions.Multiline),
             JobApi.Deadline, "the callback counter to show one delivered and one retried attempt");
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_callback_header_of_job_submission()
+    {
+        var document = JsonDocument.Parse(await _api.GetStringAsync("/openapi/v1.json")).RootElement;
+        var submit = document.GetProperty("paths").GetProperty("/v1/jobs").GetProperty("post");
+
+        var headers = submit.GetProperty("parameters").EnumerateArray().Where(p => p.GetProperty("in").GetString() == "header").Select(p => p.GetProperty("name").GetString());
+        Assert.Equal(["Idempotency-Key", "Callback-Url"], headers);
+        Assert.Contains("X-FlightDelay-Signature", submit.GetProperty("description").GetString());
     }
 
     [Theory]
