@@ -14,11 +14,13 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<JobChunk> Chunks => Set<JobChunk>();
     public DbSet<JobInput> Inputs => Set<JobInput>();
     public DbSet<JobResult> Results => Set<JobResult>();
+    public DbSet<JobCallbackAttempt> CallbackAttempts => Set<JobCallbackAttempt>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         configurationBuilder.Properties<JobStatus>().HaveConversion<string>().HaveMaxLength(16);
         configurationBuilder.Properties<ChunkStatus>().HaveConversion<string>().HaveMaxLength(16);
+        configurationBuilder.Properties<CallbackState>().HaveConversion<string>().HaveMaxLength(16);
         // SQLite keeps no time zone: read every timestamp back as the UTC it was written as.
         if (Database.IsSqlite())
             configurationBuilder.Properties<DateTime>().HaveConversion<UtcConverter>();
@@ -38,6 +40,9 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             job.HasIndex(j => new { j.Owner, j.IdempotencyKey }).IsUnique();
             job.HasIndex(j => j.CreatedAt);
             job.HasIndex(j => new { j.Status, j.FinishedAt });
+            job.Property(j => j.CallbackUrl).HasMaxLength(2048);
+            // The callback dispatcher's question: which pending callbacks are due.
+            job.HasIndex(j => new { j.CallbackState, j.CallbackNextAttemptAt });
         });
         modelBuilder.Entity<JobChunk>(chunk =>
         {
@@ -61,6 +66,13 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             result.HasKey(r => new { r.JobId, r.RowNumber });
             // No foreign key on purpose: its per-row trigger made COPY of a chunk's results several times slower.
             // A chunk's results are written only while its job exists, and retention deletes them explicitly.
+        });
+        modelBuilder.Entity<JobCallbackAttempt>(attempt =>
+        {
+            attempt.ToTable("job_callback_attempts");
+            attempt.HasKey(a => new { a.JobId, a.Attempt });
+            attempt.Property(a => a.Error).HasMaxLength(500);
+            attempt.HasOne<Job>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 

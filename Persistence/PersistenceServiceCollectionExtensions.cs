@@ -52,7 +52,19 @@ public static class PersistenceServiceCollectionExtensions
     {
         if (db.Database.IsSqlite())
         {
-            await db.Database.EnsureCreatedAsync(cancellationToken);
+            // SQLite's schema comes from the model, not from migrations, so a file made by an older version cannot be
+            // upgraded in place: its user_version (the number of migrations it matches) tells, and it is refused loudly.
+            var version = db.Database.GetMigrations().Count();
+            if (await db.Database.EnsureCreatedAsync(cancellationToken))
+            {
+                // PRAGMA takes no parameters; the value is an int of ours.
+                var stamp = "PRAGMA user_version = " + version.ToString(System.Globalization.CultureInfo.InvariantCulture) + ";";
+                await db.Database.ExecuteSqlRawAsync(stamp, cancellationToken);
+            }
+            else if (await db.Database.SqlQueryRaw<int>("SELECT user_version AS \"Value\" FROM pragma_user_version").SingleAsync(cancellationToken) is var found && found != version)
+                throw new InvalidOperationException(
+                    $"The embedded database ({db.Database.GetDbConnection().DataSource}) has schema version {found}, this version needs {version}. " +
+                    "Delete the file (its jobs are lost) or point ConnectionStrings:Sqlite at a new one.");
             // WAL lets the page and the API read while the in-process consumers write.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }

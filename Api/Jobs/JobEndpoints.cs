@@ -5,8 +5,10 @@ using System.Text.Unicode;
 using FlightDelay.Api.Infrastructure;
 using FlightDelay.Persistence;
 using FlightDelay.Persistence.Jobs;
+using FlightDelay.Processing.Callbacks;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace FlightDelay.Api.Jobs;
 
@@ -14,6 +16,8 @@ public static class JobEndpoints
 {
     private const int DefaultPage = 1000;
     private const int MaxPage = 10_000;
+    private const string IdempotencyKeyHeader = "Idempotency-Key";
+    private const string CallbackUrlHeader = "Callback-Url";
 
     public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
     {
@@ -21,6 +25,18 @@ public static class JobEndpoints
         jobs.MapPost("", Submit)
             .WithName("SubmitJob")
             .WithSummary("Submits a batch of flights as CSV (text/csv) or JSON ({\"flights\": [...]}); answers 202 with the job.")
+            .WithDescription("""
+                Optional headers. `Idempotency-Key`: a retry with the same key and body returns the original job
+                (`Idempotent-Replayed: true`); another body with it is a 409. `Callback-Url`: an https URL on a host of the
+                server's allow-list (`Callbacks:AllowedHosts`; plain http only for `Callbacks:HttpAllowedHosts`, no user
+                information, at most 2000 characters) that receives a signed POST when the job succeeds, fails or is canceled:
+                JSON `{jobId, status, rows, failedReason, modelVersion, modelVersions, finishedAt, links}` with
+                `X-FlightDelay-Signature: sha256=<hex HMAC-SHA256 of "<X-FlightDelay-Timestamp>.<body>">`,
+                `X-FlightDelay-Event` (the job id, the same on every attempt) and `X-FlightDelay-Delivery` (one per attempt).
+                Anything but a 2xx answer is retried with backoff; redirects are not followed. A URL that is not allowed is a 400.
+                """)
+            .DocumentsHeader(IdempotencyKeyHeader, "Makes a retried submission return the original job (at most 200 characters).")
+            .DocumentsHeader(CallbackUrlHeader, "An allowed https URL to POST a signed notification to when the job ends.")
             .DocumentsBody<Predictions.PredictionRequest>()
             .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -42,13 +58,19 @@ public static class JobEndpoints
         return app;
     }
 
-    internal static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Submit(HttpContext context, JobIntake intake)
+    internal static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Submit(HttpContext context, JobIntake intake, IOptions<CallbackOptions> callbacks)
     {
-        var key = context.Request.Headers["Idempotency-Key"].ToString();
+        var key = context.Request.Headers[IdempotencyKeyHeader].ToString();
         if (key.Length > 200)
             return Problems.BadRequest("Idempotency-Key may be at most 200 characters.");
+        if (context.Request.Headers[CallbackUrlHeader].Count > 1)
+            return Problems.BadRequest("Send at most one Callback-Url header.");
+        var callback = context.Request.Headers[CallbackUrlHeader].ToString();
+        if (callback.Length > 0 && CallbackUrls.WhyRefused(callback, callbacks.Value) is { } refused)
+            return Problems.BadRequest(refused, new Dictionary<string, object?> { ["header"] = CallbackUrlHeader });
 
-        var outcome = await intake.SubmitAsync(context.Request, Owner(context), key.Length == 0 ? null : key, context.RequestAborted);
+        var outcome = await intake.SubmitAsync(context.Request, Owner(context), key.Length == 0 ? null : key,
+            callback.Length == 0 ? null : callback, context.RequestAborted);
         if (outcome.Problem is not null) return outcome.Problem;
         if (outcome.Replayed) context.Response.Headers["Idempotent-Replayed"] = "true";
         var view = JobView.Of(outcome.Job!);
@@ -66,7 +88,9 @@ public static class JobEndpoints
             context.Response.Headers.RetryAfter = "2";
         if (context.Request.Headers.IfNoneMatch.Any(v => v is not null && (v == etag || v == "*")))
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-        return TypedResults.Ok(JobView.Of(job));
+        var attempts = job.CallbackUrl is null ? null : await db.CallbackAttempts.AsNoTracking()
+            .Where(a => a.JobId == id).OrderBy(a => a.Attempt).ToListAsync(context.RequestAborted);
+        return TypedResults.Ok(JobView.Of(job, attempts));
     }
 
     internal static async Task<Results<Ok<JobList>, ProblemHttpResult>> List(HttpContext context, JobsDbContext db, string? status, int? offset, int? limit)
@@ -87,7 +111,7 @@ public static class JobEndpoints
 
         var page = await query.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id).Skip(skip).Take(take + 1).ToListAsync(context.RequestAborted);
         var next = page.Count > take ? $"/v1/jobs?offset={skip + take}&limit={take}{(status is null ? "" : $"&status={status}")}" : null;
-        return TypedResults.Ok(new JobList([.. page.Take(take).Select(JobView.Of)], skip, take, next));
+        return TypedResults.Ok(new JobList([.. page.Take(take).Select(j => JobView.Of(j))], skip, take, next));
     }
 
     internal static async Task<Results<Ok<JobResultPage>, EmptyHttpResult, ProblemHttpResult>> Results(
@@ -157,7 +181,7 @@ public static class JobEndpoints
         var now = clock.GetUtcNow().UtcDateTime;
         var canceled = await db.Jobs
             .Where(j => j.Id == id && j.Owner == owner && Job.ActiveStatuses.Contains(j.Status))
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Canceled).SetProperty(j => j.FinishedAt, now), context.RequestAborted);
+            .ExecuteUpdateAsync(s => s.Finish(JobStatus.Canceled, now), context.RequestAborted);
 
         if (await FindAsync(db, context, id) is not { } job)
             return Problems.NotFound($"There is no job {id}.");
@@ -181,7 +205,7 @@ public static class JobEndpoints
 
     private static string ETag(Job job)
     {
-        var state = $"{job.Status}|{job.ProcessedRows}|{job.FailedRows}|{job.ChunksDone}|{job.StartedAt?.Ticks}|{job.FinishedAt?.Ticks}|{job.Error}";
+        var state = $"{job.Status}|{job.ProcessedRows}|{job.FailedRows}|{job.ChunksDone}|{job.StartedAt?.Ticks}|{job.FinishedAt?.Ticks}|{job.Error}|{job.CallbackState}|{job.CallbackAttempts}";
         return $"\"{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(state)))[..16]}\"";
     }
 

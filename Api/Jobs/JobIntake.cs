@@ -32,7 +32,8 @@ internal sealed class JobIntake(
 {
     private const int MaxUnitBytes = 1024 * 1024;
 
-    public async Task<IntakeOutcome> SubmitAsync(HttpRequest request, string owner, string? idempotencyKey, CancellationToken cancellationToken)
+    /// <param name="callbackUrl">An allowed callback URL (the caller has checked it), or null.</param>
+    public async Task<IntakeOutcome> SubmitAsync(HttpRequest request, string owner, string? idempotencyKey, string? callbackUrl, CancellationToken cancellationToken)
     {
         var limits = options.Value;
         if (ParserFor(request.ContentType) is not { } parser)
@@ -44,6 +45,9 @@ internal sealed class JobIntake(
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(System.Text.Encoding.UTF8.GetBytes(MediaType(request.ContentType) + "\n"));
+        // Part of the request: the same key with another callback is a different submission. (Only when given, so
+        // requests without one hash as before.)
+        if (callbackUrl is not null) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"callback {callbackUrl}\n"));
 
         if (idempotencyKey is not null && await FindAsync(owner, idempotencyKey, cancellationToken) is { } existing)
         {
@@ -66,6 +70,7 @@ internal sealed class JobIntake(
             ChunkSize = limits.ChunkSize,
             Owner = owner,
             IdempotencyKey = idempotencyKey,
+            CallbackUrl = callbackUrl,
         };
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using FlightDelay.Persistence.Jobs;
 
 namespace FlightDelay.Api.Jobs;
@@ -17,9 +18,11 @@ public sealed record JobView(
     DateTime? FinishedAt,
     string? ModelVersion,
     string? Error,
-    JobLinks Links)
+    JobLinks Links,
+    JobCallbackView? Callback)
 {
-    public static JobView Of(Job job) => new(
+    /// <param name="attempts">The callback's attempts, for one job's status; null in lists.</param>
+    public static JobView Of(Job job, IReadOnlyList<JobCallbackAttempt>? attempts = null) => new(
         job.Id,
         StatusName(job.Status),
         job.TotalRows,
@@ -33,7 +36,14 @@ public sealed record JobView(
         job.FinishedAt,
         job.ModelVersion,
         job.Error,
-        new JobLinks($"/v1/jobs/{job.Id}", $"/v1/jobs/{job.Id}/results", $"/v1/jobs/{job.Id}/results.csv", $"/v1/jobs/{job.Id}/cancel"));
+        new JobLinks($"/v1/jobs/{job.Id}", $"/v1/jobs/{job.Id}/results", $"/v1/jobs/{job.Id}/results.csv", $"/v1/jobs/{job.Id}/cancel"),
+        job.CallbackUrl is null ? null : new JobCallbackView(
+            job.CallbackUrl,
+            // "waiting" until the job ends; then pending, delivered or failed.
+            job.CallbackState?.ToString().ToLowerInvariant() ?? "waiting",
+            job.CallbackAttempts,
+            job.CallbackState == CallbackState.Pending ? job.CallbackNextAttemptAt : null,
+            attempts?.Select(a => new JobCallbackAttemptView(a.Attempt, a.DeliveryId, a.AttemptedAt, a.StatusCode, a.Error, a.DurationMs)).ToList()));
 
     public static string StatusName(JobStatus status) => status.ToString().ToLowerInvariant();
 }
@@ -46,3 +56,14 @@ public sealed record JobList(IReadOnlyList<JobView> Items, int Offset, int Limit
 public sealed record JobResultView(int Row, bool Delayed, float Probability, string? ModelVersion);
 
 public sealed record JobResultPage(Guid JobId, string Status, IReadOnlyList<JobResultView> Items, string? Next);
+
+/// <summary>A job's callback: where it goes, how far its delivery got, and (for one job) every attempt.</summary>
+public sealed record JobCallbackView(
+    string Url,
+    string State,
+    int AttemptCount,
+    DateTime? NextAttemptAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<JobCallbackAttemptView>? Attempts);
+
+/// <summary>One POST of a callback: the receiver's status code, or the error that left none.</summary>
+public sealed record JobCallbackAttemptView(int Attempt, Guid DeliveryId, DateTime AttemptedAt, int? StatusCode, string? Error, int DurationMs);

@@ -33,10 +33,29 @@ public sealed class Job
     /// <summary>Who submitted it: an API key's id when keys are configured, empty otherwise.</summary>
     public string Owner { get; set; } = "";
 
+    /// <summary>Where to POST the job's outcome when it becomes final; null for no callback.</summary>
+    public string? CallbackUrl { get; set; }
+
+    /// <summary>Null until the job with a callback becomes final; then pending until delivered or given up.</summary>
+    public CallbackState? CallbackState { get; set; }
+
+    /// <summary>Delivery attempts claimed so far; a claim is a conditional increment, so an attempt number is never used twice.</summary>
+    public int CallbackAttempts { get; set; }
+
+    /// <summary>When a pending callback is due: its next attempt, or the end of the current attempt's claim.</summary>
+    public DateTime? CallbackNextAttemptAt { get; set; }
+
     /// <summary>States of a job that still has work to do; queries use it as <c>ActiveStatuses.Contains(j.Status)</c>.</summary>
     public static readonly JobStatus[] ActiveStatuses = [JobStatus.Queued, JobStatus.Running];
 
     public static bool IsFinal(JobStatus status) => !ActiveStatuses.Contains(status);
+}
+
+public enum CallbackState
+{
+    Pending,
+    Delivered,
+    Failed,
 }
 
 public enum ChunkStatus
@@ -87,4 +106,18 @@ public sealed class JobResult
     public int RowNumber { get; set; }
     public bool Delayed { get; set; }
     public float Probability { get; set; }
+}
+
+/// <summary>One POST of a job's callback: when, how it went (the receiver's status code, or why there was none) and how long it took.</summary>
+public sealed class JobCallbackAttempt
+{
+    public Guid JobId { get; set; }
+    public int Attempt { get; set; }
+
+    /// <summary>The <c>X-FlightDelay-Delivery</c> header of this attempt.</summary>
+    public Guid DeliveryId { get; set; }
+    public DateTime AttemptedAt { get; set; }
+    public int? StatusCode { get; set; }
+    public string? Error { get; set; }
+    public int DurationMs { get; set; }
 }

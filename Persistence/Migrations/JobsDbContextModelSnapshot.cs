@@ -29,6 +29,24 @@ namespace FlightDelay.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<int>("CallbackAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("callback_attempts");
+
+                    b.Property<DateTime?>("CallbackNextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("callback_next_attempt_at");
+
+                    b.Property<string>("CallbackState")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("callback_state");
+
+                    b.Property<string>("CallbackUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("callback_url");
+
                     b.Property<int>("ChunkCount")
                         .HasColumnType("integer")
                         .HasColumnName("chunk_count");
@@ -103,6 +121,9 @@ namespace FlightDelay.Persistence.Migrations
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_jobs_created_at");
 
+                    b.HasIndex("CallbackState", "CallbackNextAttemptAt")
+                        .HasDatabaseName("ix_jobs_callback_state_callback_next_attempt_at");
+
                     b.HasIndex("Owner", "IdempotencyKey")
                         .IsUnique()
                         .HasDatabaseName("ix_jobs_owner_idempotency_key");
@@ -111,6 +132,43 @@ namespace FlightDelay.Persistence.Migrations
                         .HasDatabaseName("ix_jobs_status_finished_at");
 
                     b.ToTable("jobs", (string)null);
+                });
+
+            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobCallbackAttempt", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt");
+
+                    b.Property<DateTime>("AttemptedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("attempted_at");
+
+                    b.Property<Guid>("DeliveryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<int>("DurationMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("duration_ms");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("error");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("status_code");
+
+                    b.HasKey("JobId", "Attempt")
+                        .HasName("pk_job_callback_attempts");
+
+                    b.ToTable("job_callback_attempts", (string)null);
                 });
 
             modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobChunk", b =>
@@ -224,6 +282,16 @@ namespace FlightDelay.Persistence.Migrations
                         .HasName("pk_job_results");
 
                     b.ToTable("job_results", (string)null);
+                });
+
+            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobCallbackAttempt", b =>
+                {
+                    b.HasOne("FlightDelay.Persistence.Jobs.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_callback_attempts_jobs_job_id");
                 });
 
             modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobChunk", b =>

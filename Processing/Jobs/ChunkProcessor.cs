@@ -168,8 +168,7 @@ public sealed class ChunkProcessor(
                 .SetProperty(j => j.ProcessedRows, j => j.ProcessedRows + chunk.RowCount)
                 .SetProperty(j => j.ChunksDone, j => j.ChunksDone + 1)
                 .SetProperty(j => j.ModelVersion, version)
-                .SetProperty(j => j.Status, j => j.Status == JobStatus.Running && j.ChunksDone + 1 == j.ChunkCount ? JobStatus.Succeeded : j.Status)
-                .SetProperty(j => j.FinishedAt, j => j.Status == JobStatus.Running && j.ChunksDone + 1 == j.ChunkCount ? now : j.FinishedAt),
+                .Finish(JobStatus.Succeeded, now, when: j => j.Status == JobStatus.Running && j.ChunksDone + 1 == j.ChunkCount),
                 cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
@@ -213,8 +212,7 @@ public sealed class ChunkProcessor(
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(j => j.FailedRows, j => j.FailedRows + chunk.RowCount)
                     .SetProperty(j => j.Error, j => Job.ActiveStatuses.Contains(j.Status) ? reason : j.Error)
-                    .SetProperty(j => j.FinishedAt, j => Job.ActiveStatuses.Contains(j.Status) ? now : j.FinishedAt)
-                    .SetProperty(j => j.Status, j => Job.ActiveStatuses.Contains(j.Status) ? JobStatus.Failed : j.Status), cancellationToken);
+                    .Finish(JobStatus.Failed, now, when: j => Job.ActiveStatuses.Contains(j.Status)), cancellationToken);
             metrics.ChunkOutcome("failed");
         }
         await transaction.CommitAsync(cancellationToken);

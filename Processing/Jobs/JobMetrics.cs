@@ -11,6 +11,7 @@ public sealed class JobMetrics
     private readonly Counter<long> _rows;
     private readonly Histogram<double> _chunkDuration;
     private readonly Counter<long> _redispatched;
+    private readonly Counter<long> _callbacks;
     private volatile JobStateSnapshot _state = new(new Dictionary<string, long>(), 0);
 
     public JobMetrics(IMeterFactory meters)
@@ -21,6 +22,8 @@ public sealed class JobMetrics
         _chunkDuration = meter.CreateHistogram<double>("flightdelay.job.chunk.duration", "s", "Time to read, score and store one chunk.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
         _redispatched = meter.CreateCounter<long>("flightdelay.job.chunks.redispatched", "{chunk}", "Stalled chunks sent again.");
+        _callbacks = meter.CreateCounter<long>("flightdelay.callback.deliveries", "{attempt}",
+            "Job callback attempts, by outcome (delivered, retried, failed: the last attempt failed and the callback is given up).");
         meter.CreateObservableGauge("flightdelay.jobs",
             () => _state.Jobs.Select(j => new Measurement<long>(j.Value, new KeyValuePair<string, object?>("state", j.Key))),
             "{job}", "Jobs by state, as the database last said.");
@@ -44,4 +47,6 @@ public sealed class JobMetrics
     public void ChunkOutcome(string outcome) => _chunks.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void Redispatched(int chunks) => _redispatched.Add(chunks);
+
+    public void CallbackDelivery(string outcome) => _callbacks.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 }

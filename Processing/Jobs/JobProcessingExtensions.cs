@@ -1,10 +1,12 @@
 using FlightDelay.Persistence;
+using FlightDelay.Processing.Callbacks;
 using FlightDelay.Scoring;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace FlightDelay.Processing.Jobs;
 
@@ -16,7 +18,7 @@ public static class JobProcessingExtensions
 
     /// <summary>
     /// The job pipeline: database, model, MassTransit on RabbitMQ (or in memory), and, when
-    /// <paramref name="hostConsumers"/>, the chunk consumer with the stalled-chunk dispatcher and retention.
+    /// <paramref name="hostConsumers"/>, the chunk consumer with the stalled-chunk dispatcher, retention and callback delivery.
     /// </summary>
     public static IHostApplicationBuilder AddJobPipeline(this IHostApplicationBuilder builder, bool hostConsumers)
     {
@@ -32,6 +34,10 @@ public static class JobProcessingExtensions
         services.AddFlightModel();
         services.AddSingleton<JobMetrics>();
         services.AddSingleton<ChunkDispatcher>();
+        // Both hosts check callback URLs (the API at submission, consumers before each delivery); only a host that
+        // delivers them needs the signing key.
+        services.AddOptions<CallbackOptions>().BindConfiguration(CallbackOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CallbackOptions>>(new CallbackOptionsValidator(delivers: hostConsumers));
 
         services.AddMassTransit(bus =>
         {
@@ -63,6 +69,17 @@ public static class JobProcessingExtensions
             services.AddSingleton<JobRetentionService>();
             services.AddHostedService(sp => sp.GetRequiredService<JobRetentionService>());
             services.AddHostedService<JobStateSweep>();
+            services.AddHttpClient(CallbackDispatcher.HttpClientName, (sp, client) => client.Timeout = sp.GetRequiredService<IOptions<CallbackOptions>>().Value.Timeout)
+                .ConfigurePrimaryHttpMessageHandler(() => new System.Net.Http.SocketsHttpHandler
+                {
+                    // A redirect could lead anywhere, past the allow-list: a 3xx is an unsuccessful attempt, not followed.
+                    AllowAutoRedirect = false,
+                    UseCookies = false,
+                    PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                })
+                .RemoveAllLoggers();
+            services.AddSingleton<CallbackDispatcher>();
+            services.AddHostedService(sp => sp.GetRequiredService<CallbackDispatcher>());
         }
         return builder;
     }

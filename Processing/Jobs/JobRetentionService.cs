@@ -31,6 +31,7 @@ public sealed class JobRetentionService(
         await db.Results.Where(r => expired.Contains(r.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.Inputs.Where(i => expired.Contains(i.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.Chunks.Where(c => expired.Contains(c.JobId)).ExecuteDeleteAsync(cancellationToken);
+        await db.CallbackAttempts.Where(a => expired.Contains(a.JobId)).ExecuteDeleteAsync(cancellationToken);
         var removed = await db.Jobs.Where(j => j.FinishedAt != null && j.FinishedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return removed;

@@ -97,6 +97,35 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
         await Problem.ReadAsync(await client.SubmitCsvAsync("airline,flightType,month\n"), HttpStatusCode.BadRequest);
     }
 
+    [Fact]
+    public async Task An_embedded_database_from_an_older_schema_is_refused_with_what_to_do()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"flightdelay-old-{Guid.NewGuid():N}.db");
+        try
+        {
+            await using (var current = new ApiFactory().With("ConnectionStrings:Sqlite", $"Data Source={file}"))
+                Assert.Equal(HttpStatusCode.OK, (await current.CreateClient().GetAsync("/health/live")).StatusCode);
+            // As a file made before the latest migration would be stamped.
+            await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file}"))
+            {
+                await connection.OpenAsync();
+                await using var stamp = connection.CreateCommand();
+                stamp.CommandText = "PRAGMA user_version = 1;";
+                await stamp.ExecuteNonQueryAsync();
+            }
+
+            await using var upgraded = new ApiFactory().With("ConnectionStrings:Sqlite", $"Data Source={file}");
+            var error = Assert.Throws<InvalidOperationException>(() => upgraded.CreateClient());
+            Assert.Contains("schema version 1", error.Message);
+            Assert.Contains("Delete the file", error.Message);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var f in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(file) + "*")) File.Delete(f);
+        }
+    }
+
     public async Task DisposeAsync()
     {
         _api.Dispose();

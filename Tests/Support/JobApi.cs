@@ -25,17 +25,18 @@ public static class JobApi
     public static string Csv(IEnumerable<(string Airline, string FlightType, int Month)> flights) =>
         "airline,flightType,month\n" + string.Concat(flights.Select(f => $"{f.Airline},{f.FlightType},{f.Month}\n"));
 
-    public static Task<HttpResponseMessage> SubmitCsvAsync(this HttpClient api, string csv, string? idempotencyKey = null)
+    public static Task<HttpResponseMessage> SubmitCsvAsync(this HttpClient api, string csv, string? idempotencyKey = null, string? callbackUrl = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new StringContent(csv, Encoding.UTF8, "text/csv") };
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        if (callbackUrl is not null) request.Headers.Add("Callback-Url", callbackUrl);
         return api.SendAsync(request);
     }
 
     /// <summary>Submits and asserts 202 with a Location; returns the job id.</summary>
-    public static async Task<Guid> SubmitAsync(this HttpClient api, string csv)
+    public static async Task<Guid> SubmitAsync(this HttpClient api, string csv, string? callbackUrl = null)
     {
-        var response = await api.SubmitCsvAsync(csv);
+        var response = await api.SubmitCsvAsync(csv, callbackUrl: callbackUrl);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, body);
         var job = JsonDocument.Parse(body).RootElement;
@@ -52,6 +53,14 @@ public static class JobApi
             timeout ?? Deadline, $"job {id} to be {status}") is var job && job.GetProperty("status").GetString() == status
             ? job
             : throw new Xunit.Sdk.XunitException($"job {id} ended {job.GetProperty("status")} instead of {status}: {job}");
+
+    /// <summary>Polls the job until its callback is <paramref name="state"/> (delivered or failed); returns the job.</summary>
+    public static async Task<JsonElement> WaitForCallbackAsync(this HttpClient api, Guid id, string state) =>
+        await Poll.UntilAsync(() => api.GetJobAsync(id),
+            job => job.GetProperty("callback").GetProperty("state").GetString() is var s && (s == state || s is "delivered" or "failed"),
+            Deadline, $"the callback of job {id} to be {state}") is var job && job.GetProperty("callback").GetProperty("state").GetString() == state
+            ? job
+            : throw new Xunit.Sdk.XunitException($"the callback of job {id} ended {job.GetProperty("callback")} instead of {state}");
 
     /// <summary>Every result through the paged JSON API, following <c>next</c> links.</summary>
     public static async Task<List<JsonElement>> AllResultsAsync(this HttpClient api, Guid id, int pageSize = 1000)

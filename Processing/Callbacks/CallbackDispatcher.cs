@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using FlightDelay.Persistence;
+using FlightDelay.Persistence.Jobs;
+using FlightDelay.Processing.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FlightDelay.Processing.Callbacks;
+
+/// <summary>
+/// Delivers the pending callbacks of finished jobs, from every consumer host. Each attempt is claimed first with a
+/// conditional update of the job's attempt count (so no two hosts POST the same attempt, and a host that dies mid-POST
+/// only delays the next attempt until its claim runs out), then POSTed, then recorded in <c>job_callback_attempts</c>
+/// with the job's new callback state in one transaction. 2xx is delivered; anything else is retried with exponential
+/// backoff and jitter up to <see cref="CallbackOptions.MaxAttempts"/>, then the callback is failed.
+/// </summary>
+public sealed class CallbackDispatcher(
+    IServiceScopeFactory scopes,
+    IHttpClientFactory httpClients,
+    JobMetrics metrics,
+    TimeProvider clock,
+    IOptions<CallbackOptions> options,
+    ILogger<CallbackDispatcher> logger) : SweepService(clock, logger)
+{
+    /// <summary>The named HttpClient: no redirects followed, no cookies, no request logging (URLs may carry tokens).</summary>
+    public const string HttpClientName = "callbacks";
+
+    protected override TimeSpan Interval => options.Value.SweepInterval;
+
+    protected override async Task<string?> SweepOnceAsync(CancellationToken cancellationToken)
+    {
+        var outcomes = await SweepAsync(cancellationToken);
+        return outcomes.Count > 0 ? $"{outcomes.Count} callback attempts ({string.Join(", ", outcomes.GroupBy(o => o).Select(g => $"{g.Count()} {g.Key}"))})" : null;
+    }
+
+    /// <summary>One pass over the due callbacks; returns the outcome of each attempt this host made.</summary>
+    public async Task<IReadOnlyCollection<string>> SweepAsync(CancellationToken cancellationToken)
+    {
+        List<(Guid Id, int Attempts)> due;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
+            var now = Clock.GetUtcNow().UtcDateTime;
+            due = [.. (await db.Jobs.AsNoTracking()
+                .Where(j => j.CallbackState == CallbackState.Pending && j.CallbackNextAttemptAt <= now)
+                .OrderBy(j => j.CallbackNextAttemptAt)
+                .Take(options.Value.MaxConcurrentDeliveries * 4)
+                .Select(j => new { j.Id, j.CallbackAttempts })
+                .ToListAsync(cancellationToken)).Select(j => (j.Id, j.CallbackAttempts))];
+        }
+
+        var outcomes = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrentDeliveries, CancellationToken = cancellationToken },
+            async (job, ct) =>
+            {
+                if (await AttemptAsync(job.Id, job.Attempts, ct) is { } outcome) outcomes.Add(outcome);
+            });
+        return outcomes;
+    }
+
+    /// <summary>Claims attempt <c>seen + 1</c> of the job's callback and makes it; null when another host claimed it first.</summary>
+    private async Task<string?> AttemptAsync(Guid jobId, int seen, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
+        var attempt = seen + 1;
+        var now = Clock.GetUtcNow().UtcDateTime;
+        // The claim lasts past the POST's timeout: only a host that died holding it lets it run out.
+        var claimed = await db.Jobs
+            .Where(j => j.Id == jobId && j.CallbackState == CallbackState.Pending && j.CallbackAttempts == seen && j.CallbackNextAttemptAt <= now)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.CallbackAttempts, attempt)
+                .SetProperty(j => j.CallbackNextAttemptAt, now + settings.Timeout + TimeSpan.FromSeconds(30)), cancellationToken);
+        if (claimed == 0) return null;
+
+        var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId, cancellationToken);
+        var versions = await db.Chunks.AsNoTracking()
+            .Where(c => c.JobId == jobId && c.ModelVersion != null)
+            .Select(c => c.ModelVersion!)
+            .Distinct()
+            .OrderBy(v => v)
+            .ToListAsync(cancellationToken);
+        var record = new JobCallbackAttempt { JobId = jobId, Attempt = attempt, DeliveryId = Guid.CreateVersion7(), AttemptedAt = now };
+
+        var started = Stopwatch.GetTimestamp();
+        var permanent = false;
+        if (CallbackUrls.WhyRefused(job.CallbackUrl ?? "", settings) is { } refusal)
+        {
+            // The allow-list changed since the job was submitted: never call a host it no longer names.
+            record.Error = $"Not sent: {refusal}";
+            permanent = true;
+        }
+        else
+        {
+            try
+            {
+                record.StatusCode = await PostAsync(job, versions, record, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                record.Error = Describe(ex);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping mid-POST: give the attempt back for another host to make at once (the receiver dedups by event id).
+                await db.Jobs.Where(j => j.Id == jobId && j.CallbackState == CallbackState.Pending && j.CallbackAttempts == attempt)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.CallbackAttempts, seen).SetProperty(j => j.CallbackNextAttemptAt, now), CancellationToken.None);
+                throw;
+            }
+        }
+        record.DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+        var delivered = record.StatusCode is >= 200 and < 300;
+        var giveUp = !delivered && (permanent || attempt >= settings.MaxAttempts);
+        var state = delivered ? CallbackState.Delivered : giveUp ? CallbackState.Failed : CallbackState.Pending;
+        DateTime? next = state == CallbackState.Pending ? Clock.GetUtcNow().UtcDateTime + Backoff(attempt, settings) : null;
+        var outcome = delivered ? "delivered" : giveUp ? "failed" : "retried";
+
+        await using (var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None))
+        {
+            db.CallbackAttempts.Add(record);
+            await db.SaveChangesAsync(CancellationToken.None);
+            // Only while the claim is still ours; a host that took over after it ran out decides the state instead.
+            await db.Jobs.Where(j => j.Id == jobId && j.CallbackState == CallbackState.Pending && j.CallbackAttempts == attempt)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CallbackState, state).SetProperty(j => j.CallbackNextAttemptAt, next), CancellationToken.None);
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+
+        metrics.CallbackDelivery(outcome);
+        var host = Uri.TryCreate(job.CallbackUrl, UriKind.Absolute, out var uri) ? uri.Host : "?";
+        if (giveUp)
+            logger.LogWarning("Callback of job {JobId} to {Host} failed on attempt {Attempt} and is given up: {Status} {Error}", jobId, host, attempt, record.StatusCode, record.Error);
+        else if (!delivered)
+            logger.LogInformation("Callback of job {JobId} to {Host} failed on attempt {Attempt} ({Status} {Error}); next at {Next:o}", jobId, host, attempt, record.StatusCode, record.Error, next);
+        return outcome;
+    }
+
+    /// <summary>POSTs the signed notification; returns the receiver's status code (its body is not read).</summary>
+    private async Task<int> PostAsync(Job job, IReadOnlyList<string> versions, JobCallbackAttempt record, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var body = CallbackNotification.Of(job, versions, settings.PublicBaseUrl).ToUtf8Json();
+        var timestamp = Clock.GetUtcNow().ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, job.CallbackUrl) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Headers.UserAgent.Add(new ProductInfoHeaderValue("FlightDelay-Callbacks", "1"));
+        request.Headers.Add("X-FlightDelay-Event", job.Id.ToString());
+        request.Headers.Add("X-FlightDelay-Delivery", record.DeliveryId.ToString());
+        request.Headers.Add("X-FlightDelay-Attempt", record.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("X-FlightDelay-Timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("X-FlightDelay-Signature", CallbackSignature.Compute(settings.SigningKey!, timestamp, body));
+
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        return (int)response.StatusCode;
+    }
+
+    /// <summary>Exponential from <see cref="CallbackOptions.InitialBackoff"/>, capped, with "equal jitter" (half fixed, half random) so retries spread out.</summary>
+    internal static TimeSpan Backoff(int attempt, CallbackOptions settings)
+    {
+        var exponential = settings.InitialBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
+        var capped = Math.Min(exponential, settings.MaxBackoff.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(capped / 2 + Random.Shared.NextDouble() * capped / 2);
+    }
+
+    private static string Describe(Exception ex)
+    {
+        var message = ex switch
+        {
+            TaskCanceledException => "timed out",
+            HttpRequestException { HttpRequestError: var error } http when error != HttpRequestError.Unknown => $"{error}: {http.Message}",
+            _ => $"{ex.GetType().Name}: {ex.Message}",
+        };
+        return message.Length > 500 ? message[..500] : message;
+    }
+}

@@ -1,0 +1,78 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace FlightDelay.Processing.Callbacks;
+
+/// <summary>Job completion callbacks: which hosts may be called, the signing key, retries. Bound from <c>Callbacks</c>.</summary>
+public sealed class CallbackOptions
+{
+    public const string Section = "Callbacks";
+
+    /// <summary>Longest callback URL a job may name.</summary>
+    public const int MaxUrlLength = 2000;
+
+    /// <summary>
+    /// Hosts a callback may go to: exact names or IP addresses, or <c>*.example.com</c> for any subdomain of example.com
+    /// (not example.com itself). Empty, the default, refuses every callback.
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>Allowed hosts that may also be called over plain http (loopback in development and tests); the rest need https.</summary>
+    public List<string> HttpAllowedHosts { get; set; } = [];
+
+    /// <summary>HMAC-SHA256 key of the <c>X-FlightDelay-Signature</c> header; at least 32 characters, required where callbacks are delivered.</summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>Attempts at one notification before it is marked failed.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>Wait after the first failed attempt; doubled after each further one, with jitter, up to <see cref="MaxBackoff"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long one POST may take, connection included.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often each consumer host looks for due callbacks.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Callbacks one host delivers at once.</summary>
+    [Range(1, 256)]
+    public int MaxConcurrentDeliveries { get; set; } = 8;
+
+    /// <summary>Where clients reach the API (<c>https://api.example.com</c>), to make the notification's links absolute; relative when unset.</summary>
+    public Uri? PublicBaseUrl { get; set; }
+
+    /// <summary>Blank entries count as none, so an unset environment variable (<c>Callbacks__AllowedHosts__0=</c>) leaves callbacks off.</summary>
+    public bool Enabled => AllowedHosts.Any(h => !string.IsNullOrWhiteSpace(h));
+}
+
+/// <summary>Host patterns well formed, backoff ordered, and, in a host that delivers callbacks, a signing key when they are enabled.</summary>
+internal sealed class CallbackOptionsValidator(bool delivers) : IValidateOptions<CallbackOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CallbackOptions options)
+    {
+        var errors = new List<string>();
+        foreach (var (key, patterns) in new[] { ("AllowedHosts", options.AllowedHosts), ("HttpAllowedHosts", options.HttpAllowedHosts) })
+        {
+            foreach (var pattern in patterns.Where(p => !string.IsNullOrWhiteSpace(p)))
+            {
+                if (!CallbackUrls.IsValidPattern(pattern))
+                    errors.Add($"Callbacks:{key} has '{pattern}'; use a host name, an IP address or *.domain (no scheme, port or path).");
+            }
+        }
+        if (options.MaxBackoff < options.InitialBackoff)
+            errors.Add("Callbacks:MaxBackoff must not be shorter than Callbacks:InitialBackoff.");
+        if (delivers && options.Enabled && (options.SigningKey?.Length ?? 0) < 32)
+            errors.Add("Callbacks:AllowedHosts is set, so Callbacks:SigningKey is required: at least 32 characters (e.g. `openssl rand -hex 32`).");
+        if (options.PublicBaseUrl is { IsAbsoluteUri: false } or { Scheme: not ("http" or "https") })
+            errors.Add("Callbacks:PublicBaseUrl must be an absolute http or https URL.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
