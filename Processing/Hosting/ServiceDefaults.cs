@@ -28,7 +28,7 @@ public static class ServiceDefaults
             .ConfigureResource(r => r.AddService(serviceName))
             .WithMetrics(m => m
                 .AddAspNetCoreInstrumentation()
-                .AddMeter("System.Runtime", PredictionMetrics.MeterName, "FlightDelay.Jobs")
+                .AddMeter("System.Runtime", PredictionMetrics.MeterName, ModelReloader.MeterName, "FlightDelay.Jobs")
                 .AddPrometheusExporter())
             .WithTracing(t => t
                 .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/metrics"))
