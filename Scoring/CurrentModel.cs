@@ -28,5 +28,5 @@ public sealed class CurrentModel(FlightModel initial)
     internal void Recovered() => _failure = null;
 }
 
-/// <summary>A reload that failed: where from, when, and why.</summary>
-public sealed record ModelLoadFailure(string Directory, DateTimeOffset At, string Reason);
+/// <summary>A reload that failed: from where (a folder, or the configuration), when, and why.</summary>
+public sealed record ModelLoadFailure(string Source, DateTimeOffset At, string Reason);

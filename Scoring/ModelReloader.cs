@@ -104,7 +104,7 @@ public sealed class ModelReloader : BackgroundService
         catch (OptionsValidationException ex)
         {
             if (!force && _current.Failure is not null) return; // said so already; a poll need not repeat it
-            Fail(_directory ?? "", $"Model configuration is invalid: {ex.Message}", ex);
+            Fail("the Model configuration", ex.Message, ex);
             return;
         }
 
@@ -145,11 +145,11 @@ public sealed class ModelReloader : BackgroundService
         }
     }
 
-    private void Fail(string directory, string reason, Exception ex)
+    private void Fail(string source, string reason, Exception ex)
     {
-        _current.Failed(new ModelLoadFailure(directory, _clock.GetUtcNow(), reason));
+        _current.Failed(new ModelLoadFailure(source, _clock.GetUtcNow(), reason));
         _reloads.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
-        _logger.LogError(ex, "Could not load the model from {Directory}; still serving {Version}", directory, _current.Model.Version);
+        _logger.LogError(ex, "Could not reload the model from {Source}; still serving {Version}", source, _current.Model.Version);
     }
 
     private void Changed() => _debounce.Change(Debounce, Timeout.InfiniteTimeSpan);

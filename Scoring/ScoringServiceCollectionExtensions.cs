@@ -65,7 +65,7 @@ public static class ScoringServiceCollectionExtensions
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
             Task.FromResult(current.Failure is { } failure
-                ? HealthCheckResult.Degraded($"model {current.Model.Version} serving; loading {failure.Directory} failed at {failure.At:O}: {failure.Reason}")
+                ? HealthCheckResult.Degraded($"model {current.Model.Version} serving; reloading from {failure.Source} failed at {failure.At:O}: {failure.Reason}")
                 : HealthCheckResult.Healthy($"model {current.Model.Version} loaded"));
     }
 }
