@@ -49,6 +49,8 @@ public sealed class ModelReloader : BackgroundService
         meter.CreateObservableGauge("flightdelay.model.info",
             () => new Measurement<int>(1, new KeyValuePair<string, object?>("version", _current.Model.Version)),
             null, "The model version being served (always 1).");
+        meter.CreateObservableGauge("flightdelay.model.reload.failed", () => _current.Failure is null ? 0 : 1,
+            null, "1 while the latest model reload failed and the previous model goes on serving.");
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

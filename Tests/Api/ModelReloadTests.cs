@@ -81,7 +81,9 @@ public class ModelReloadTests : IDisposable
         Assert.Contains(_folder.Path, health.GetProperty("checks").GetProperty("model").GetProperty("description").GetString());
         Assert.Equal(_shipped.Version, await VersionAsync(client));
         Assert.Equal(_shipped.Version, (await PredictAsync(client)).Version);
-        Assert.Matches(new Regex("flightdelay_model_reloads_total\\{[^}]*outcome=\"failed\""), await client.GetStringAsync("/metrics"));
+        var metrics = await client.GetStringAsync("/metrics");
+        Assert.Matches(new Regex("flightdelay_model_reloads_total\\{[^}]*outcome=\"failed\""), metrics);
+        Assert.Matches(new Regex("flightdelay_model_reload_failed(\\{[^}]*\\})? 1"), metrics);
 
         _folder.ReplaceWith(AlternativeModel.Path);
 
