@@ -19,7 +19,7 @@ public sealed class ModelReloader : BackgroundService
     public const string MeterName = "FlightDelay.Model";
 
     /// <summary>How long the folder must be quiet before it is read: a writer replaces two files, not one.</summary>
-    internal static readonly TimeSpan Debounce = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Debounce = TimeSpan.FromSeconds(1);
 
     private readonly CurrentModel _current;
     private readonly IOptionsMonitor<ModelOptions> _options;
@@ -154,7 +154,17 @@ public sealed class ModelReloader : BackgroundService
         _logger.LogError(ex, "Could not reload the model from {Source}; still serving {Version}", source, _current.Model.Version);
     }
 
-    private void Changed() => _debounce.Change(Debounce, Timeout.InfiniteTimeSpan);
+    private void Changed()
+    {
+        try
+        {
+            _debounce.Change(Debounce, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // A file event raced the host's shutdown.
+        }
+    }
 
     /// <summary>Watches every entry of the folder, not just the two files: a Kubernetes volume swaps a symlink beside them.</summary>
     private void Watch(string directory)
