@@ -27,9 +27,9 @@ public static class ModelEndpoints
         return app;
     }
 
-    internal static Ok<ModelCardResponse> GetModel(FlightModel model)
+    internal static Ok<ModelCardResponse> GetModel(CurrentModel current)
     {
-        var card = model.Card;
+        var card = current.Model.Card;
         return TypedResults.Ok(new ModelCardResponse(card.Version, card.Algorithm, card.TrainedAt, card.TrainRows, card.TestRows,
             card.Metrics, FlightSchema.FeatureNames, FlightSchema.Airlines, FlightSchema.FlightTypes, [.. Enumerable.Range(1, 12)]));
     }

@@ -68,38 +68,42 @@ public static class OpenInferenceEndpoints
     internal static JsonHttpResult<ServerLive> Live() =>
         TypedResults.Json(new ServerLive(true), OpenInferenceJsonContext.Default.ServerLive);
 
-    // The model is loaded while the host starts (a broken model stops the start), so resolving it means ready.
-    internal static JsonHttpResult<ServerReady> Ready(FlightModel model) =>
+    // The model is loaded while the host starts (a broken model stops the start), so resolving it means ready;
+    // a failed reload leaves the previous model serving, so it stays ready.
+    internal static JsonHttpResult<ServerReady> Ready(CurrentModel current) =>
         TypedResults.Json(new ServerReady(true), OpenInferenceJsonContext.Default.ServerReady);
 
-    internal static Results<JsonHttpResult<ModelMetadata>, ProblemHttpResult> GetModelMetadata(string model, FlightModel flightModel) =>
-        GetModelVersionMetadata(model, null, flightModel);
+    internal static Results<JsonHttpResult<ModelMetadata>, ProblemHttpResult> GetModelMetadata(string model, CurrentModel current) =>
+        GetModelVersionMetadata(model, null, current);
 
-    internal static Results<JsonHttpResult<ModelMetadata>, ProblemHttpResult> GetModelVersionMetadata(string model, string? version, FlightModel flightModel)
+    internal static Results<JsonHttpResult<ModelMetadata>, ProblemHttpResult> GetModelVersionMetadata(string model, string? version, CurrentModel current)
     {
+        var flightModel = current.Model;
         if (Find(model, version, flightModel) is { } problem)
             return problem;
         return TypedResults.Json(new ModelMetadata(ModelName, [flightModel.Version], "mlnet", Inputs, Outputs),
             OpenInferenceJsonContext.Default.ModelMetadata);
     }
 
-    internal static Results<JsonHttpResult<ModelReady>, ProblemHttpResult> GetModelReady(string model, FlightModel flightModel) =>
-        GetModelVersionReady(model, null, flightModel);
+    internal static Results<JsonHttpResult<ModelReady>, ProblemHttpResult> GetModelReady(string model, CurrentModel current) =>
+        GetModelVersionReady(model, null, current);
 
-    internal static Results<JsonHttpResult<ModelReady>, ProblemHttpResult> GetModelVersionReady(string model, string? version, FlightModel flightModel)
+    internal static Results<JsonHttpResult<ModelReady>, ProblemHttpResult> GetModelVersionReady(string model, string? version, CurrentModel current)
     {
-        if (Find(model, version, flightModel) is { } problem)
+        if (Find(model, version, current.Model) is { } problem)
             return problem;
         return TypedResults.Json(new ModelReady(ModelName, true), OpenInferenceJsonContext.Default.ModelReady);
     }
 
     internal static Task<Results<InferenceResult, ProblemHttpResult>> Infer(
-        string model, HttpRequest request, FlightModel flightModel, PredictionMetrics metrics, IOptions<PredictionOptions> options) =>
-        InferVersion(model, null, request, flightModel, metrics, options);
+        string model, HttpRequest request, CurrentModel current, PredictionMetrics metrics, IOptions<PredictionOptions> options) =>
+        InferVersion(model, null, request, current, metrics, options);
 
     internal static async Task<Results<InferenceResult, ProblemHttpResult>> InferVersion(
-        string model, string? version, HttpRequest request, FlightModel flightModel, PredictionMetrics metrics, IOptions<PredictionOptions> options)
+        string model, string? version, HttpRequest request, CurrentModel current, PredictionMetrics metrics, IOptions<PredictionOptions> options)
     {
+        // One model for the whole request: the version checked, the one that scores and the one reported are the same.
+        var flightModel = current.Model;
         if (Find(model, version, flightModel) is { } notFound)
             return notFound;
 

@@ -33,11 +33,12 @@ public static class PageEndpoints
         return app;
     }
 
-    internal static ContentHttpResult Index(FlightModel model, IOptions<JobOptions> jobs) =>
-        Html(PageHtml.Render(model, jobs.Value, new FlightForm(null, "I", null), result: null, errors: []), StatusCodes.Status200OK);
+    internal static ContentHttpResult Index(CurrentModel current, IOptions<JobOptions> jobs) =>
+        Html(PageHtml.Render(current.Model, jobs.Value, new FlightForm(null, "I", null), result: null, errors: []), StatusCodes.Status200OK);
 
-    internal static async Task<ContentHttpResult> PredictForm(HttpRequest request, FlightModel model, PredictionMetrics metrics, IOptions<JobOptions> jobs)
+    internal static async Task<ContentHttpResult> PredictForm(HttpRequest request, CurrentModel current, PredictionMetrics metrics, IOptions<JobOptions> jobs)
     {
+        var model = current.Model;
         var form = request.HasFormContentType ? await request.ReadFormAsync() : FormCollection.Empty;
         var input = new FlightForm(form["airline"], form["flightType"], int.TryParse(form["month"], CultureInfo.InvariantCulture, out var m) ? m : null);
         Span<float> features = stackalloc float[FlightSchema.FeatureCount];

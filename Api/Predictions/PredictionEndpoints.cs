@@ -37,14 +37,14 @@ public static class PredictionEndpoints
     }
 
     internal static async Task<Results<FileContentHttpResult, ProblemHttpResult>> PredictSeed(
-        HttpRequest request, FlightModel model, PredictionMetrics metrics, IOptions<PredictionOptions> options)
+        HttpRequest request, CurrentModel current, PredictionMetrics metrics, IOptions<PredictionOptions> options)
     {
         var (prediction, problem) = await RequestBody.ReadJsonAsync(request, options.Value.MaxSeedBodyBytes, body =>
         {
             Span<float> features = stackalloc float[FlightSchema.FeatureCount];
             return SeedRequest.TryRead(body, features) is { } error
                 ? (default(Prediction?), Problems.BadRequest(error))
-                : (model.Predict(features), null);
+                : (current.Model.Predict(features), null);
         });
         if (problem is not null) return problem;
 
@@ -54,7 +54,7 @@ public static class PredictionEndpoints
     }
 
     internal static async Task<Results<JsonOk<PredictionResponse>, ProblemHttpResult>> Predict(
-        HttpRequest request, FlightModel model, PredictionMetrics metrics, IOptions<PredictionOptions> options)
+        HttpRequest request, CurrentModel current, PredictionMetrics metrics, IOptions<PredictionOptions> options)
     {
         var limits = options.Value;
         var (body, problem) = await RequestBody.ReadJsonAsync(request, limits.MaxBodyBytes,
@@ -85,6 +85,8 @@ public static class PredictionEndpoints
             if (errors.Count > 0)
                 return Problems.Validation($"{errors.Count} problem(s) in the flights; see 'errors'.", errors);
 
+            // One model for the whole request: the version in the answer is the one that scored every flight.
+            var model = current.Model;
             var predictions = new Prediction[flights.Count];
             if (flights.Count == 1)
                 predictions[0] = model.Predict(features.AsSpan(0, FlightSchema.FeatureCount));

@@ -30,7 +30,7 @@ public static class ServiceDefaults
             .ConfigureResource(r => r.AddService(serviceName))
             .WithMetrics(m => m
                 .AddAspNetCoreInstrumentation()
-                .AddMeter("System.Runtime", PredictionMetrics.MeterName, "FlightDelay.Jobs")
+                .AddMeter("System.Runtime", PredictionMetrics.MeterName, ModelReloader.MeterName, "FlightDelay.Jobs")
                 .AddPrometheusExporter());
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

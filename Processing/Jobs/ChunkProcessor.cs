@@ -18,7 +18,7 @@ namespace FlightDelay.Processing.Jobs;
 public sealed class ChunkProcessor(
     JobsDbContext db,
     IJobRowStore rows,
-    FlightModel model,
+    CurrentModel currentModel,
     PredictionMetrics predictionMetrics,
     JobMetrics metrics,
     TimeProvider clock,
@@ -120,6 +120,8 @@ public sealed class ChunkProcessor(
             var rowCount = FeatureBytes.Decode(stored, features.AsSpan(0, chunk.RowCount * FlightSchema.FeatureCount));
             if (rowCount != chunk.RowCount)
                 throw new InvalidDataException($"Chunk {chunk.ChunkIndex} should have {chunk.RowCount} stored rows but has {rowCount}.");
+            // One model for the chunk: the version stored with its results is the one that scored them.
+            var model = currentModel.Model;
             model.PredictBatch(features.AsMemory(0, chunk.RowCount * FlightSchema.FeatureCount), predictions.AsSpan(0, chunk.RowCount));
             var scored = predictions.AsSpan(0, chunk.RowCount);
             predictionMetrics.Record(scored, "job");
@@ -129,7 +131,7 @@ public sealed class ChunkProcessor(
             for (var i = 0; i < scored.Length; i++)
                 (delayed[i], probabilities[i]) = (scored[i].Delayed, scored[i].Probability);
 
-            await CompleteAsync(chunk, token, delayed, probabilities, cancellationToken);
+            await CompleteAsync(chunk, token, model.Version, delayed, probabilities, cancellationToken);
         }
         finally
         {
@@ -138,10 +140,9 @@ public sealed class ChunkProcessor(
         }
     }
 
-    private async Task CompleteAsync(JobChunk chunk, Guid token, bool[] delayed, float[] probabilities, CancellationToken cancellationToken)
+    private async Task CompleteAsync(JobChunk chunk, Guid token, string version, bool[] delayed, float[] probabilities, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var version = model.Version;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
 
         var ours = await db.Chunks

@@ -17,6 +17,7 @@ public class HotPaths
     private const int ChunkRows = 10_000;
 
     private FlightModel _model = null!;
+    private CurrentModel _current = null!;
     private ReadOnlySequence<byte> _seedBody;
     private float[] _one = null!;
     private float[] _batch = null!;
@@ -29,6 +30,7 @@ public class HotPaths
     public void Setup()
     {
         _model = FlightModel.Load(Path.Combine(AppContext.BaseDirectory, "Model"));
+        _current = new CurrentModel(_model);
         _one = new float[FlightSchema.FeatureCount];
         FlightSchema.TryEncode("Grupo LATAM", "I", 7, _one);
         _seedBody = new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes($"{{\"data\": [{string.Join(", ", _one)}]}}"));
@@ -54,6 +56,10 @@ public class HotPaths
 
     [Benchmark(Description = "score 1 row: linear fast path")]
     public Prediction PredictOne() => _model.Predict(_one);
+
+    // What the endpoints do since hot reload: one volatile read of the served model, then the same call.
+    [Benchmark(Description = "score 1 row: through CurrentModel")]
+    public Prediction PredictOneThroughCurrentModel() => _current.Model.Predict(_one);
 
     [Benchmark(Description = "score 1 row: pooled ML.NET engine")]
     public Prediction PredictOneWithEngine() => _model.PredictWithEngine(_one);
