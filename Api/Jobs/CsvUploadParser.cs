@@ -17,7 +17,13 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
     private Layout _layout;
     private int _line;
     private int _airlineColumn, _typeColumn, _monthColumn;
-    private readonly List<string> _fields = [];
+    // The current line: decoded into _lineChars, its fields unquoted back to back into _text, each field's place in
+    // _fields (only the first 37 are kept; _fieldCount counts them all). Reused for every line: a million-row upload
+    // allocates nothing per row.
+    private char[] _lineChars = new char[256];
+    private char[] _text = new char[256];
+    private readonly Range[] _fields = new Range[FlightSchema.FeatureCount];
+    private int _fieldCount;
 
     public SequencePosition Parse(ReadOnlySequence<byte> buffer, bool isFinal, RowSink sink)
     {
@@ -52,7 +58,7 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
         var text = Decode(bytes);
         if (_line == 1 && text.StartsWith('\uFEFF')) text = text[1..];
         if (text.EndsWith('\r')) text = text[..^1];
-        if (string.IsNullOrWhiteSpace(text)) return;
+        if (text.IsWhiteSpace()) return;
         if (!Split(text))
         {
             sink.Reject(Where(sink.NextRow), "An opening quote is never closed.");
@@ -67,41 +73,43 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
             ParseRaw(sink);
     }
 
+    private ReadOnlySpan<char> Field(int index) => _text.AsSpan(_fields[index]);
+
     /// <summary>Reads the first line; returns true when it was a header (so it is not a row).</summary>
     private bool DetectLayout(RowSink sink)
     {
-        var names = _fields.Select(f => f.Trim()).ToList();
+        var names = Enumerable.Range(0, Math.Min(_fieldCount, _fields.Length)).Select(i => Field(i).Trim().ToString()).ToList();
         int Column(string name) => names.FindIndex(n => n.Equals(name, StringComparison.OrdinalIgnoreCase));
-        if (names.Count == 3 && Column("airline") >= 0 && Column("flightType") >= 0 && Column("month") >= 0)
+        if (_fieldCount == 3 && Column("airline") >= 0 && Column("flightType") >= 0 && Column("month") >= 0)
         {
             (_layout, _airlineColumn, _typeColumn, _monthColumn) = (Layout.Named, Column("airline"), Column("flightType"), Column("month"));
             return true;
         }
-        if (names.Count == FlightSchema.FeatureCount)
+        if (_fieldCount == FlightSchema.FeatureCount)
         {
             _layout = Layout.Raw;
             // A header of 37 names, or the first row already.
             return names.Any(n => !float.TryParse(n, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
         }
         sink.Fail(Where(1),
-            $"Unrecognized first line ({names.Count} columns). Send a header 'airline,flightType,month' with named flights, or {FlightSchema.FeatureCount} numeric feature columns (with or without a header).");
+            $"Unrecognized first line ({_fieldCount} columns). Send a header 'airline,flightType,month' with named flights, or {FlightSchema.FeatureCount} numeric feature columns (with or without a header).");
         _layout = Layout.Raw;
         return true;
     }
 
     private void ParseNamed(RowSink sink)
     {
-        if (_fields.Count != 3)
+        if (_fieldCount != 3)
         {
-            sink.Reject(Where(sink.NextRow), $"Expected 3 columns (airline, flightType, month), found {_fields.Count}.");
+            sink.Reject(Where(sink.NextRow), $"Expected 3 columns (airline, flightType, month), found {_fieldCount}.");
             return;
         }
-        var monthText = _fields[_monthColumn].Trim();
+        var monthText = Field(_monthColumn).Trim();
         int? month = int.TryParse(monthText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var m) ? m : null;
         var row = sink.NextRow;
         var errors = month is null && monthText.Length > 0
             ? [new FieldError("month", $"month '{monthText}' is not a whole number; accepted values: 1 to 12.")]
-            : FlightSchema.TryEncode(_fields[_airlineColumn], _fields[_typeColumn], month, sink.NextSlot());
+            : FlightSchema.TryEncode(Field(_airlineColumn), Field(_typeColumn), month, sink.NextSlot());
         if (errors.Count == 0)
             sink.Commit();
         else
@@ -111,17 +119,17 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
     private void ParseRaw(RowSink sink)
     {
         var row = sink.NextRow;
-        if (_fields.Count != FlightSchema.FeatureCount)
+        if (_fieldCount != FlightSchema.FeatureCount)
         {
-            sink.Reject(Where(row), $"Expected {FlightSchema.FeatureCount} numeric columns, found {_fields.Count}.");
+            sink.Reject(Where(row), $"Expected {FlightSchema.FeatureCount} numeric columns, found {_fieldCount}.");
             return;
         }
         var slot = sink.NextSlot();
-        for (var i = 0; i < _fields.Count; i++)
+        for (var i = 0; i < _fieldCount; i++)
         {
-            if (!float.TryParse(_fields[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !float.IsFinite(value))
+            if (!float.TryParse(Field(i), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !float.IsFinite(value))
             {
-                sink.Reject(Where(row), $"Column {i + 1} ('{Truncate(_fields[i])}') is not a finite number.");
+                sink.Reject(Where(row), $"Column {i + 1} ('{Truncate(Field(i))}') is not a finite number.");
                 return;
             }
             slot[i] = value;
@@ -132,35 +140,43 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
     private string Where(int row) => $"row {row} (line {_line})";
 
     /// <summary>Splits one line into fields; quoted fields may hold commas and doubled quotes. False for an unclosed quote.</summary>
-    private bool Split(string line)
+    private bool Split(ReadOnlySpan<char> line)
     {
-        _fields.Clear();
-        if (!line.Contains('"'))
-        {
-            _fields.AddRange(line.Split(','));
-            return true;
-        }
-        var field = new StringBuilder();
+        if (_text.Length < line.Length) _text = new char[Math.Max(line.Length, _text.Length * 2)];
+        _fieldCount = 0;
+        int start = 0, length = 0;
         var quoted = false;
         for (var i = 0; i < line.Length; i++)
         {
             var c = line[i];
             if (quoted)
             {
-                if (c != '"') field.Append(c);
-                else if (i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
+                if (c != '"') _text[length++] = c;
+                else if (i + 1 < line.Length && line[i + 1] == '"') { _text[length++] = '"'; i++; }
                 else quoted = false;
             }
             else if (c == '"') quoted = true;
-            else if (c == ',') { _fields.Add(field.ToString()); field.Clear(); }
-            else field.Append(c);
+            else if (c == ',') { AddField(start, length); start = length; }
+            else _text[length++] = c;
         }
-        _fields.Add(field.ToString());
+        AddField(start, length);
         return !quoted;
     }
 
-    private static string Decode(ReadOnlySequence<byte> bytes) =>
-        bytes.IsSingleSegment ? Encoding.UTF8.GetString(bytes.FirstSpan) : Encoding.UTF8.GetString(bytes.ToArray());
+    private void AddField(int start, int end)
+    {
+        if (_fieldCount < _fields.Length) _fields[_fieldCount] = start..end;
+        _fieldCount++;
+    }
 
-    private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";
+    /// <summary>The line as UTF-16, in a buffer reused from line to line (invalid UTF-8 becomes U+FFFD, as a string would).</summary>
+    private ReadOnlySpan<char> Decode(ReadOnlySequence<byte> bytes)
+    {
+        var needed = checked((int)bytes.Length);
+        if (_lineChars.Length < needed) _lineChars = new char[Math.Max(needed, _lineChars.Length * 2)];
+        var count = Encoding.UTF8.GetChars(bytes, _lineChars);
+        return _lineChars.AsSpan(0, count);
+    }
+
+    private static string Truncate(ReadOnlySpan<char> value) => value.Length <= 40 ? value.ToString() : string.Concat(value[..40], "…");
 }
