@@ -6,6 +6,7 @@ using FlightDelay.Api.Infrastructure;
 using FlightDelay.Persistence;
 using FlightDelay.Persistence.Jobs;
 using FlightDelay.Processing.Callbacks;
+using FlightDelay.Processing.Jobs;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -175,13 +176,14 @@ public static class JobEndpoints
         return TypedResults.Empty;
     }
 
-    internal static async Task<Results<Ok<JobView>, ProblemHttpResult>> Cancel(Guid id, HttpContext context, JobsDbContext db, TimeProvider clock)
+    internal static async Task<Results<Ok<JobView>, ProblemHttpResult>> Cancel(Guid id, HttpContext context, JobsDbContext db, JobMetrics metrics, TimeProvider clock)
     {
         var owner = Owner(context);
         var now = clock.GetUtcNow().UtcDateTime;
         var canceled = await db.Jobs
             .Where(j => j.Id == id && j.Owner == owner && Job.ActiveStatuses.Contains(j.Status))
             .ExecuteUpdateAsync(s => s.Finish(JobStatus.Canceled, now), context.RequestAborted);
+        if (canceled == 1) metrics.JobFinished(JobStatus.Canceled);
 
         if (await FindAsync(db, context, id) is not { } job)
             return Problems.NotFound($"There is no job {id}.");

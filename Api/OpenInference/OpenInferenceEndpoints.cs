@@ -119,7 +119,7 @@ public static class OpenInferenceEndpoints
                 predictions[0] = flightModel.Predict(input.Features.Span);
             else
                 flightModel.PredictBatch(input.Features, predictions);
-            metrics.Record(predictions, "v2");
+            metrics.Record(predictions, input.Features.Span, "v2");
 
             // The protocol echoes the client's id; without one, a fresh id still lets the answer be matched to logs.
             var id = input.Id ?? Guid.CreateVersion7().ToString();

@@ -47,7 +47,7 @@ public static class PageEndpoints
         if (errors.Count == 0)
         {
             var prediction = model.Predict(features);
-            metrics.Record([prediction], "page");
+            metrics.Record([prediction], features, "page");
             result = prediction;
         }
         return Html(PageHtml.Render(model, jobs.Value, input, result, errors),

@@ -42,14 +42,16 @@ public static class PredictionEndpoints
         var (prediction, problem) = await RequestBody.ReadJsonAsync(request, options.Value.MaxSeedBodyBytes, body =>
         {
             Span<float> features = stackalloc float[FlightSchema.FeatureCount];
-            return SeedRequest.TryRead(body, features) is { } error
-                ? (default(Prediction?), Problems.BadRequest(error))
-                : (current.Model.Predict(features), null);
+            if (SeedRequest.TryRead(body, features) is { } error)
+                return (default(Prediction?), Problems.BadRequest(error));
+            var scored = current.Model.Predict(features);
+            // Recorded here, where the features are: they live on this callback's stack.
+            metrics.Record([scored], features, "predict_api");
+            return ((Prediction?)scored, null);
         });
         if (problem is not null) return problem;
 
         var p = prediction!.Value;
-        metrics.Record([p], "predict_api");
         return TypedResults.Bytes(p.Delayed ? Delayed : OnTime, "application/json");
     }
 
@@ -92,7 +94,7 @@ public static class PredictionEndpoints
                 predictions[0] = model.Predict(features.AsSpan(0, FlightSchema.FeatureCount));
             else
                 model.PredictBatch(features.AsMemory(0, flights.Count * FlightSchema.FeatureCount), predictions);
-            metrics.Record(predictions, "v1");
+            metrics.Record(predictions, features.AsSpan(0, flights.Count * FlightSchema.FeatureCount), "v1");
 
             return new JsonOk<PredictionResponse>(new PredictionResponse(model.Version,
                 [.. predictions.Select((p, i) => new FlightPrediction(i, p.Delayed, p.Delayed ? 1 : 0, p.Probability))]),

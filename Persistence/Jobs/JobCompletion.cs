@@ -7,6 +7,8 @@ namespace FlightDelay.Persistence.Jobs;
 /// The one way a job becomes final (succeeded, failed or canceled): status and finish time, and, for a job with a
 /// callback, its notification queued as pending and due now, in the same UPDATE. A job therefore never ends without
 /// its callback on record (a durable outbox), and since every caller updates only an active job, it is queued once.
+/// Callers count the job in <c>flightdelay.jobs.finished</c> only when their own update made it final (the update is
+/// conditional, so they check), after the commit.
 /// </summary>
 public static class JobCompletion
 {

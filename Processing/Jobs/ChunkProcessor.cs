@@ -124,7 +124,7 @@ public sealed class ChunkProcessor(
             var model = currentModel.Model;
             model.PredictBatch(features.AsMemory(0, chunk.RowCount * FlightSchema.FeatureCount), predictions.AsSpan(0, chunk.RowCount));
             var scored = predictions.AsSpan(0, chunk.RowCount);
-            predictionMetrics.Record(scored, "job");
+            predictionMetrics.Record(scored, features.AsSpan(0, chunk.RowCount * FlightSchema.FeatureCount), "job");
 
             var delayed = new bool[chunk.RowCount];
             var probabilities = new float[chunk.RowCount];
@@ -171,8 +171,15 @@ public sealed class ChunkProcessor(
                 .SetProperty(j => j.ModelVersion, version)
                 .Finish(JobStatus.Succeeded, now, when: j => j.Status == JobStatus.Running && j.ChunksDone + 1 == j.ChunkCount),
                 cancellationToken);
+        // Did this update make the job final? The transaction holds the job's row, so this reads what the update left:
+        // only the last chunk brings ChunksDone to ChunkCount, and a job that ended otherwise is not succeeded.
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == chunk.JobId)
+            .Select(j => new { j.Status, j.ChunksDone, j.ChunkCount, j.CreatedAt, j.FinishedAt, j.TotalRows })
+            .SingleAsync(cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
+        if (job is { Status: JobStatus.Succeeded, FinishedAt: { } finishedAt } && job.ChunksDone == job.ChunkCount)
+            metrics.JobSucceeded(job.CreatedAt, finishedAt, job.TotalRows);
     }
 
     /// <summary>Gives the chunk back (pending, lease cleared) if we still hold it; best effort, the lease expires anyway.</summary>
@@ -207,15 +214,17 @@ public sealed class ChunkProcessor(
                 .SetProperty(c => c.LeaseToken, (Guid?)null)
                 .SetProperty(c => c.FinishedAt, now)
                 .SetProperty(c => c.Error, reason), cancellationToken);
+        var jobFailed = 0;
         if (marked == 1)
         {
             await db.Jobs.Where(j => j.Id == chunk.JobId)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(j => j.FailedRows, j => j.FailedRows + chunk.RowCount)
-                    .SetProperty(j => j.Error, j => Job.ActiveStatuses.Contains(j.Status) ? reason : j.Error)
-                    .Finish(JobStatus.Failed, now, when: j => Job.ActiveStatuses.Contains(j.Status)), cancellationToken);
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.FailedRows, j => j.FailedRows + chunk.RowCount), cancellationToken);
+            // A separate update, so its row count says whether this chunk is the one that made the job final.
+            jobFailed = await db.Jobs.Where(j => j.Id == chunk.JobId && Job.ActiveStatuses.Contains(j.Status))
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Error, reason).Finish(JobStatus.Failed, now), cancellationToken);
             metrics.ChunkOutcome("failed");
         }
         await transaction.CommitAsync(cancellationToken);
+        if (jobFailed == 1) metrics.JobFinished(JobStatus.Failed);
     }
 }

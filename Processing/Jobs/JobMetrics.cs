@@ -1,8 +1,9 @@
 using System.Diagnostics.Metrics;
+using FlightDelay.Persistence.Jobs;
 
 namespace FlightDelay.Processing.Jobs;
 
-/// <summary>Chunk throughput, duration, failures and re-dispatches; jobs by state and the backlog's age.</summary>
+/// <summary>Chunk throughput, duration, failures and re-dispatches; jobs finished and how long they took; jobs by state and the backlog's age.</summary>
 public sealed class JobMetrics
 {
     public const string MeterName = "FlightDelay.Jobs";
@@ -12,6 +13,8 @@ public sealed class JobMetrics
     private readonly Histogram<double> _chunkDuration;
     private readonly Counter<long> _redispatched;
     private readonly Counter<long> _callbacks;
+    private readonly Counter<long> _jobsFinished;
+    private readonly Histogram<double> _jobDurationPer100kRows;
     private volatile JobStateSnapshot _state = new(new Dictionary<string, long>(), 0);
 
     public JobMetrics(IMeterFactory meters)
@@ -24,6 +27,11 @@ public sealed class JobMetrics
         _redispatched = meter.CreateCounter<long>("flightdelay.job.chunks.redispatched", "{chunk}", "Stalled chunks sent again.");
         _callbacks = meter.CreateCounter<long>("flightdelay.callback.deliveries", "{attempt}",
             "Job callback attempts, by outcome (delivered, retried, failed: the last attempt failed and the callback is given up).");
+        _jobsFinished = meter.CreateCounter<long>("flightdelay.jobs.finished", "{job}",
+            "Jobs that reached a final state, by status (succeeded, failed, canceled), counted by the instance that finished them.");
+        _jobDurationPer100kRows = meter.CreateHistogram<double>("flightdelay.job.duration.per_100k_rows", "s",
+            "Submit-to-succeeded time of each succeeded job, scaled to 100k rows (smaller jobs count as 100k rows).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [5, 10, 15, 30, 60, 120, 300, 600, 1800] });
         meter.CreateObservableGauge("flightdelay.jobs",
             () => _state.Jobs.Select(j => new Measurement<long>(j.Value, new KeyValuePair<string, object?>("state", j.Key))),
             "{job}", "Jobs by state, as the database last said.");
@@ -47,6 +55,26 @@ public sealed class JobMetrics
     public void ChunkOutcome(string outcome) => _chunks.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void Redispatched(int chunks) => _redispatched.Add(chunks);
+
+    /// <summary>
+    /// A job failed or was canceled. Call it once, after the commit of the update that made the job final (the one that
+    /// found it active), never for an update that found it final already.
+    /// </summary>
+    public void JobFinished(JobStatus status) =>
+        _jobsFinished.Add(1, new KeyValuePair<string, object?>("status", status switch
+        {
+            JobStatus.Succeeded => "succeeded",
+            JobStatus.Failed => "failed",
+            JobStatus.Canceled => "canceled",
+            _ => throw new ArgumentException($"{status} is not a final status.", nameof(status)),
+        }));
+
+    /// <summary>A job succeeded (same rule as <see cref="JobFinished"/>): counted, and its duration per 100k rows recorded.</summary>
+    public void JobSucceeded(DateTime createdAt, DateTime finishedAt, int totalRows)
+    {
+        JobFinished(JobStatus.Succeeded);
+        _jobDurationPer100kRows.Record((finishedAt - createdAt).TotalSeconds * 100_000 / Math.Max(totalRows, 100_000));
+    }
 
     public void CallbackDelivery(string outcome) => _callbacks.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 }

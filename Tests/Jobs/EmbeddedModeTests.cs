@@ -40,6 +40,11 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
             JobApi.Deadline, "the jobs gauge to count the job as succeeded");
         Assert.Contains("flightdelay_job_backlog_age_seconds", metrics);
         Assert.Contains("flightdelay_job_chunk_duration_seconds_bucket", metrics);
+        metrics = await PrometheusText.WaitForAsync(_api, "flightdelay_jobs_finished_total", ("status", "succeeded"));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "flightdelay_jobs_finished_total"));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "flightdelay_job_duration_per_100k_rows_seconds_count"));
+        // 1,800 rows count as 100k: the job's whole duration, well under the 60 s objective.
+        Assert.Equal(1, PrometheusText.Sum(metrics, "flightdelay_job_duration_per_100k_rows_seconds_bucket", ("le", "60")));
         var ready = await _api.GetFromJsonAsync<JsonElement>("/health/ready");
         Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
         Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("masstransit-bus").GetProperty("status").GetString());

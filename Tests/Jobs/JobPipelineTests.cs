@@ -130,7 +130,7 @@ public class JobPipelineTests
         var id = await pipeline.Api.SubmitAsync(JobApi.Csv(JobApi.Flights(1_200)));
         await pipeline.ExecuteAsync("UPDATE job_inputs SET features = '\\x07'::bytea WHERE job_id = @id AND chunk_index = 1", ("id", id));
 
-        await pipeline.StartWorkerAsync();
+        var worker = await pipeline.StartWorkerAsync();
         var job = await pipeline.Api.WaitForStatusAsync(id, "failed");
 
         Assert.Contains("Chunk 1 (rows 501-1000) failed after 3 attempts", job.GetProperty("error").GetString());
@@ -138,6 +138,11 @@ public class JobPipelineTests
         Assert.Equal(500, job.GetProperty("failedRows").GetInt32());
         Assert.Equal(3, await pipeline.ScalarAsync("SELECT attempts FROM job_chunks WHERE job_id = @id AND chunk_index = 1", ("id", id)));
         Assert.Equal(0, await pipeline.ScalarAsync("SELECT count(*) FROM job_results WHERE job_id = @id AND row_number BETWEEN 501 AND 1000", ("id", id)));
+        // The worker that failed it counts it, once; the job's other chunks finishing afterwards do not make it succeeded.
+        using var workerClient = new HttpClient { BaseAddress = new Uri(worker.Urls.First()) };
+        var metrics = await PrometheusText.WaitForAsync(workerClient, "flightdelay_jobs_finished_total", ("status", "failed"));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "flightdelay_jobs_finished_total"));
+        Assert.Equal(0, PrometheusText.Sum(metrics, "flightdelay_job_duration_per_100k_rows_seconds_count"));
     }
 
     [Fact]
@@ -151,6 +156,9 @@ public class JobPipelineTests
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
         Assert.Equal("canceled", (await cancel.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
         await Problem.ReadAsync(await pipeline.Api.PostAsync($"/v1/jobs/{id}/cancel", null), HttpStatusCode.Conflict);
+        // The API canceled it, so the API counts it, once: the refused second cancel is not a second end.
+        var metrics = await PrometheusText.WaitForAsync(pipeline.Api, "flightdelay_jobs_finished_total", ("status", "canceled"));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "flightdelay_jobs_finished_total"));
 
         await pipeline.StartWorkerAsync();
         await Poll.UntilAsync(() => Task.FromResult(skipped.Count), n => n >= 2, JobApi.Deadline, "both chunk commands to be skipped");
