@@ -69,40 +69,49 @@ public static class PredictionEndpoints
         if (flights.Count > limits.MaxFlightsPerRequest)
             return Problems.BadRequest($"At most {limits.MaxFlightsPerRequest} flights per request; received {flights.Count}. Submit a batch job for more.");
 
+        return Score(flights, current.Model, metrics);
+    }
+
+    // Synchronous, so a request's predictions can live on the stack; nothing here allocates per flight but the answer.
+    private static Results<JsonOk<PredictionResponse>, ProblemHttpResult> Score(List<FlightInput?> flights, FlightModel model, PredictionMetrics metrics)
+    {
         var features = ArrayPool<float>.Shared.Rent(flights.Count * FlightSchema.FeatureCount);
+        var rented = flights.Count > 64 ? ArrayPool<Prediction>.Shared.Rent(flights.Count) : null;
         try
         {
-            var errors = new List<KeyValuePair<string, string>>();
-            for (var i = 0; i < flights.Count && errors.Count < 100; i++)
+            List<KeyValuePair<string, string>>? errors = null;
+            for (var i = 0; i < flights.Count && (errors?.Count ?? 0) < 100; i++)
             {
                 var row = features.AsSpan(i * FlightSchema.FeatureCount, FlightSchema.FeatureCount);
                 if (flights[i] is not { } flight)
                 {
-                    errors.Add(new($"flights[{i}]", "A flight must be an object, not null."));
+                    (errors ??= []).Add(new($"flights[{i}]", "A flight must be an object, not null."));
                     continue;
                 }
                 foreach (var error in flight.TryEncode(row))
-                    errors.Add(new($"flights[{i}].{error.Field}", error.Message));
+                    (errors ??= []).Add(new($"flights[{i}].{error.Field}", error.Message));
             }
-            if (errors.Count > 0)
+            if (errors is not null)
                 return Problems.Validation($"{errors.Count} problem(s) in the flights; see 'errors'.", errors);
 
             // One model for the whole request: the version in the answer is the one that scored every flight.
-            var model = current.Model;
-            var predictions = new Prediction[flights.Count];
+            var scored = features.AsSpan(0, flights.Count * FlightSchema.FeatureCount);
+            Span<Prediction> predictions = rented is null ? stackalloc Prediction[flights.Count] : rented.AsSpan(0, flights.Count);
             if (flights.Count == 1)
-                predictions[0] = model.Predict(features.AsSpan(0, FlightSchema.FeatureCount));
+                predictions[0] = model.Predict(scored);
             else
-                model.PredictBatch(features.AsMemory(0, flights.Count * FlightSchema.FeatureCount), predictions);
-            metrics.Record(predictions, features.AsSpan(0, flights.Count * FlightSchema.FeatureCount), "v1");
+                model.PredictBatch(features.AsMemory(0, scored.Length), predictions);
+            metrics.Record(predictions, scored, "v1");
 
-            return new JsonOk<PredictionResponse>(new PredictionResponse(model.Version,
-                [.. predictions.Select((p, i) => new FlightPrediction(i, p.Delayed, p.Delayed ? 1 : 0, p.Probability))]),
-                ApiJsonContext.Default.PredictionResponse);
+            var answers = new FlightPrediction[flights.Count];
+            for (var i = 0; i < answers.Length; i++)
+                answers[i] = new FlightPrediction(i, predictions[i].Delayed, predictions[i].Delayed ? 1 : 0, predictions[i].Probability);
+            return new JsonOk<PredictionResponse>(new PredictionResponse(model.Version, answers), ApiJsonContext.Default.PredictionResponse);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(features);
+            if (rented is not null) ArrayPool<Prediction>.Shared.Return(rented);
         }
     }
 

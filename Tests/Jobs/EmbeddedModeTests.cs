@@ -10,6 +10,7 @@ namespace FlightDelay.Tests.Jobs;
 /// The embedded default: no broker or database configured, so the API runs the whole pipeline in one process
 /// (MassTransit in memory, the same consumers, a SQLite file). Same endpoints, same answers.
 /// </summary>
+[Collection(FlightDelay.Tests.Api.MetricsCollection.Name)]
 public sealed class EmbeddedModeTests : IAsyncLifetime
 {
     private ApiFactory _factory = null!;
