@@ -33,7 +33,7 @@ public static class ApiServices
             TimeoutStatusCode = StatusCodes.Status408RequestTimeout,
         }));
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.DocumentApiKeys());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         return builder;
     }

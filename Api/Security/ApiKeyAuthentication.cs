@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using FlightDelay.Api.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Microsoft.Extensions.Options;
 
 namespace FlightDelay.Api.Security;
@@ -105,6 +107,41 @@ public static class ApiKeySecurity
 
     /// <summary>Runs the key check; after routing (it reads the endpoint's metadata), before rate limiting (which counts per key).</summary>
     public static IApplicationBuilder UseApiKeys(this IApplicationBuilder app) => app.UseMiddleware<ApiKeyMiddleware>();
+
+    /// <summary>
+    /// With keys configured, the OpenAPI document declares the <c>X-Api-Key</c> scheme and requires it (with its 401)
+    /// on every operation that needs a key, so generated clients send it.
+    /// </summary>
+    public static OpenApiOptions DocumentApiKeys(this OpenApiOptions options)
+    {
+        static bool Enabled(IServiceProvider services) => services.GetRequiredService<IOptions<ApiKeyOptions>>().Value.Enabled;
+        options.AddDocumentTransformer((document, context, _) =>
+        {
+            if (!Enabled(context.ApplicationServices)) return Task.CompletedTask;
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes[ApiKeyMiddleware.Scheme] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = ApiKeyOptions.Header,
+                Description = "An API key issued by the operator (scripts/api-key makes one and its hash).",
+            };
+            return Task.CompletedTask;
+        });
+        options.AddOperationTransformer((operation, context, _) =>
+        {
+            var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+            if (!Enabled(context.ApplicationServices) || !metadata.OfType<ApiKeyRequired>().Any() || metadata.OfType<IAllowAnonymous>().Any())
+                return Task.CompletedTask;
+            operation.Security ??= [];
+            operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyMiddleware.Scheme, context.Document)] = [] });
+            operation.Responses ??= [];
+            operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No valid API key in the X-Api-Key header (a problem body)." });
+            return Task.CompletedTask;
+        });
+        return options;
+    }
 
     /// <summary>The route needs a valid key in <c>X-Api-Key</c> when keys are configured, and nothing otherwise.</summary>
     public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>

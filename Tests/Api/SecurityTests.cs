@@ -90,6 +90,29 @@ public sealed class SecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_keys_the_openapi_document_declares_the_key_and_requires_it_where_the_api_does()
+    {
+        var document = await Client(null).GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
+        Assert.Equal("apiKey", scheme.GetProperty("type").GetString());
+        Assert.Equal("header", scheme.GetProperty("in").GetString());
+        Assert.Equal("X-Api-Key", scheme.GetProperty("name").GetString());
+        var paths = document.GetProperty("paths");
+        var predict = paths.GetProperty("/v1/predictions").GetProperty("post");
+        Assert.True(predict.GetProperty("security")[0].TryGetProperty("ApiKey", out _));
+        Assert.True(predict.GetProperty("responses").TryGetProperty("401", out _));
+        // Probes stay open, and say so.
+        Assert.False(paths.GetProperty("/v2/health/live").GetProperty("get").TryGetProperty("security", out _));
+
+        // Without keys the API is open and the document claims no scheme.
+        await using var open = new ApiFactory();
+        var openDocument = await open.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        Assert.False(openDocument.TryGetProperty("components", out var components) && components.TryGetProperty("securitySchemes", out _));
+        Assert.False(openDocument.GetProperty("paths").GetProperty("/v1/predictions").GetProperty("post").TryGetProperty("security", out _));
+    }
+
+    [Fact]
     public async Task Jobs_belong_to_the_key_that_submitted_them()
     {
         var alpha = Client(AlphaKey);
