@@ -13,14 +13,29 @@ internal static class RequestBody
     /// Answers <c>415</c> for a non-JSON content type (none at all is taken as JSON, as the seed's
     /// <c>get_json(force=True)</c> did) and <c>413</c> for a body over the limit.
     /// </summary>
-    public static async ValueTask<(T? Value, ProblemHttpResult? Problem)> ReadJsonAsync<T>(
+    public static ValueTask<(T? Value, ProblemHttpResult? Problem)> ReadJsonAsync<T>(
         HttpRequest request, long maxBytes, Func<ReadOnlySequence<byte>, (T? Value, ProblemHttpResult? Problem)> parse)
     {
         if (!IsJson(request.ContentType))
-            return (default, Problems.UnsupportedMediaType(request.ContentType, "application/json"));
+            return ValueTask.FromResult<(T?, ProblemHttpResult?)>((default, Problems.UnsupportedMediaType(request.ContentType, "application/json")));
         if (request.ContentLength > maxBytes)
-            return (default, Problems.TooLarge(maxBytes));
+            return ValueTask.FromResult<(T?, ProblemHttpResult?)>((default, Problems.TooLarge(maxBytes)));
 
+        return ReadWholeAsync(request, maxBytes, parse,
+            static (body, parse) => parse(WithoutByteOrderMark(body)),
+            static max => (default, Problems.TooLarge(max)),
+            static ex => (default, Problems.Status(ex.StatusCode, "The request body could not be read.", ex.Message)));
+    }
+
+    /// <summary>
+    /// Buffers the whole body (at most <paramref name="maxBytes"/>, without copying it) and hands it to
+    /// <paramref name="parse"/> with <paramref name="state"/>; the buffer is released once that returns. A longer body
+    /// is <paramref name="tooLarge"/>, one Kestrel cannot read (aborted, malformed, over its own limit) <paramref name="unreadable"/>.
+    /// State and static lambdas rather than captures: this is on the sync hot path.
+    /// </summary>
+    public static async ValueTask<T> ReadWholeAsync<T, TState>(HttpRequest request, long maxBytes, TState state,
+        Func<ReadOnlySequence<byte>, TState, T> parse, Func<long, T> tooLarge, Func<BadHttpRequestException, T> unreadable)
+    {
         var reader = request.BodyReader;
         while (true)
         {
@@ -31,20 +46,20 @@ internal static class RequestBody
             }
             catch (BadHttpRequestException ex)
             {
-                return (default, Problems.Status(ex.StatusCode, "The request body could not be read.", ex.Message));
+                return unreadable(ex);
             }
 
             var buffer = read.Buffer;
             if (buffer.Length > maxBytes)
             {
                 reader.AdvanceTo(buffer.End);
-                return (default, Problems.TooLarge(maxBytes));
+                return tooLarge(maxBytes);
             }
             if (read.IsCompleted)
             {
                 try
                 {
-                    return parse(WithoutByteOrderMark(buffer));
+                    return parse(buffer, state);
                 }
                 finally
                 {

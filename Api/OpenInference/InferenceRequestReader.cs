@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using FlightDelay.Api.Infrastructure;
 using FlightDelay.Scoring;
 using Microsoft.Net.Http.Headers;
 
@@ -67,38 +67,10 @@ internal static class InferenceRequestReader
             headerLength = length;
         }
 
-        var reader = request.BodyReader;
-        while (true)
-        {
-            ReadResult read;
-            try
-            {
-                read = await reader.ReadAsync(request.HttpContext.RequestAborted);
-            }
-            catch (BadHttpRequestException ex)
-            {
-                return Fail(ex.StatusCode, ex.Message);
-            }
-
-            var buffer = read.Buffer;
-            if (buffer.Length > maxBytes)
-            {
-                reader.AdvanceTo(buffer.End);
-                return Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than the limit of {maxBytes} bytes.");
-            }
-            if (read.IsCompleted)
-            {
-                try
-                {
-                    return Parse(buffer, headerLength, maxRows);
-                }
-                finally
-                {
-                    reader.AdvanceTo(buffer.End);
-                }
-            }
-            reader.AdvanceTo(buffer.Start, buffer.End);
-        }
+        return await RequestBody.ReadWholeAsync(request, maxBytes, (headerLength, maxRows),
+            static (body, limits) => Parse(body, limits.headerLength, limits.maxRows),
+            static max => Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than the limit of {max} bytes."),
+            static ex => Fail(ex.StatusCode, ex.Message));
     }
 
     /// <summary>Parses and validates a whole body: the JSON header, then any binary tensor data after it.</summary>
@@ -328,17 +300,11 @@ internal static class InferenceRequestReader
 
     // JSON; octet-stream, as Triton's clients send with binary data; none, as tritonclient sends without binary data; and
     // curl's default for -d, as the KServe and Triton documentation's examples send. The body is read as JSON whatever it says.
-    private static bool AcceptsContentType(string? contentType)
-    {
-        if (string.IsNullOrEmpty(contentType))
-            return true;
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var media))
-            return false;
-        return media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase)
-            || media.MediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase)
-            || media.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
-    }
+    private static bool AcceptsContentType(string? contentType) =>
+        RequestBody.IsJson(contentType)
+        || (MediaTypeHeaderValue.TryParse(contentType, out var media)
+            && (media.MediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase)
+                || media.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)));
 
     private static string ShapeText(IReadOnlyList<long>? shape) =>
         shape is null ? "no shape" : $"[{string.Join(", ", shape)}]";
