@@ -165,16 +165,10 @@ public sealed class FaultInjectionTests(FaultServices services, ITestOutputHelpe
 
     private async Task<PipelineRun> StartAsync()
     {
-        var database = $"fd_fault_{Guid.NewGuid():N}";
-        await using (var connection = new NpgsqlConnection(services.Postgres))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
+        var (database, connectionString) = await TestDatabases.CreateAsync(services.Postgres, "fd_fault");
         var settings = new Dictionary<string, string>
         {
-            ["ConnectionStrings:Postgres"] = new NpgsqlConnectionStringBuilder(services.Postgres) { Database = database }.ConnectionString,
+            ["ConnectionStrings:Postgres"] = connectionString,
             ["ConnectionStrings:RabbitMq"] = services.RabbitMq,
             ["Jobs:QueueName"] = $"score-chunk-{database}",
             ["Jobs:ChunkSize"] = "1000",
@@ -289,11 +283,7 @@ public sealed class FaultInjectionTests(FaultServices services, ITestOutputHelpe
         {
             Http?.Dispose();
             foreach (var process in _all) await process.DisposeAsync();
-            NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(admin);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
+            await TestDatabases.DropAsync(admin, database);
         }
     }
 }

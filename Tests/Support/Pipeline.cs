@@ -40,19 +40,13 @@ public sealed class Pipeline : IAsyncDisposable
     public static async Task<Pipeline> StartAsync(int workers = 2, IDictionary<string, string?>? settings = null)
     {
         var admin = await TestServices.PostgresAsync();
-        var database = $"fd_test_{Guid.NewGuid():N}";
-        await using (var connection = new NpgsqlConnection(admin))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
+        var (database, connectionString) = await TestDatabases.CreateAsync(admin, "fd_test");
 
         var all = new Dictionary<string, string?>
         {
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:MassTransit"] = "Error",
-            ["ConnectionStrings:Postgres"] = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString,
+            ["ConnectionStrings:Postgres"] = connectionString,
             ["ConnectionStrings:RabbitMq"] = await TestServices.RabbitMqAsync(),
             ["Database:MigrateOnStart"] = "true",
             ["Jobs:QueueName"] = $"score-chunk-{database}",
@@ -111,10 +105,6 @@ public sealed class Pipeline : IAsyncDisposable
         foreach (var worker in _workers.ToList()) await StopWorkerAsync(worker);
         Api.Dispose();
         await Factory.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(_adminConnection);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
+        await TestDatabases.DropAsync(_adminConnection, _database);
     }
 }
