@@ -13,7 +13,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobChunk> Chunks => Set<JobChunk>();
     public DbSet<JobInput> Inputs => Set<JobInput>();
-    public DbSet<JobResult> Results => Set<JobResult>();
+    public DbSet<JobChunkResult> ChunkResults => Set<JobChunkResult>();
     public DbSet<JobCallbackAttempt> CallbackAttempts => Set<JobCallbackAttempt>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -60,12 +60,12 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             input.HasKey(i => new { i.JobId, i.ChunkIndex });
             input.HasOne<Job>().WithMany().HasForeignKey(i => i.JobId).OnDelete(DeleteBehavior.Cascade);
         });
-        modelBuilder.Entity<JobResult>(result =>
+        modelBuilder.Entity<JobChunkResult>(result =>
         {
-            result.ToTable("job_results");
-            result.HasKey(r => new { r.JobId, r.RowNumber });
-            // No foreign key on purpose: its per-row trigger made COPY of a chunk's results several times slower.
-            // A chunk's results are written only while its job exists, and retention deletes them explicitly.
+            result.ToTable("job_chunk_results");
+            // The key is the exactly-once guarantee's last line: a chunk's results can be stored only once.
+            result.HasKey(r => new { r.JobId, r.ChunkIndex });
+            result.HasOne<Job>().WithMany().HasForeignKey(r => r.JobId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<JobCallbackAttempt>(attempt =>
         {

@@ -32,13 +32,11 @@ public static class PersistenceServiceCollectionExtensions
         {
             var connectionString = configuration.GetConnectionString("Postgres");
             services.AddDbContextPool<JobsDbContext>(o => o.UseNpgsql(connectionString).UseSnakeCaseNamingConvention());
-            services.AddSingleton<IJobRowStore, PostgresRowStore>();
         }
         else
         {
             var connectionString = configuration.GetConnectionString("Sqlite") ?? "Data Source=flightdelay.db";
             services.AddDbContextPool<JobsDbContext>(o => o.UseSqlite(connectionString).UseSnakeCaseNamingConvention());
-            services.AddSingleton<IJobRowStore, SqliteRowStore>();
         }
 
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);

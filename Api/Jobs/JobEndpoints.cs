@@ -48,7 +48,7 @@ public static class JobEndpoints
         jobs.MapGet("", List).WithName("ListJobs").WithSummary("Recent jobs, newest first, optionally by status.");
         jobs.MapGet("/{id:guid}", Get).WithName("GetJob").WithSummary("A job's status and progress. Supports If-None-Match.");
         jobs.MapGet("/{id:guid}/results", Results).WithName("GetJobResults").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
-            .WithSummary("Results page by page (after a row number), also while the job runs; Accept: text/csv streams them all.");
+            .WithSummary("Results page by page (after a row number), also while the job runs (a page then ends before the first row not yet scored); Accept: text/csv streams them all.");
         jobs.MapGet("/{id:guid}/results.csv", ResultsCsv).WithName("GetJobResultsCsv").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer).WithSummary("All results as CSV, streamed.");
         jobs.MapJobSummary();
         jobs.MapPost("/{id:guid}/cancel", Cancel).WithName("CancelJob")
@@ -132,19 +132,26 @@ public static class JobEndpoints
         if (await FindAsync(db, context, id) is not { } job)
             return Problems.NotFound($"There is no job {id}.");
 
-        var items = await db.Results.AsNoTracking()
-            .Where(r => r.JobId == id && r.RowNumber > from)
-            .OrderBy(r => r.RowNumber)
-            .Take(take)
-            .ToListAsync(context.RequestAborted);
-        var versions = await ChunkVersionsAsync(db, job, items.Count == 0 ? 0 : items[0].RowNumber, items.Count == 0 ? 0 : items[^1].RowNumber, context.RequestAborted);
+        // Rows after `from` start in chunk from / ChunkSize; a page spans at most take / ChunkSize + 2 chunks.
+        var items = new List<JobResultView>(Math.Min(take, job.TotalRows));
+        await foreach (var chunk in ScoredChunks(db, id, from / job.ChunkSize, take / job.ChunkSize + 2).WithCancellation(context.RequestAborted))
+        {
+            // While the job runs, a page stops before a chunk still being scored, so following `next` misses no row.
+            var nextRow = items.Count == 0 ? from + 1 : items[^1].Row + 1;
+            if (chunk.FirstRow > nextRow && !Job.IsFinal(job.Status)) break;
+            var rows = ResultBytes.RowCount(chunk.Results);
+            for (var i = Math.Max(0, from - chunk.FirstRow + 1); i < rows && items.Count < take; i++)
+            {
+                var (delayed, probability) = ResultBytes.Read(chunk.Results, i);
+                items.Add(new JobResultView(chunk.FirstRow + i, delayed, probability, chunk.ModelVersion));
+            }
+            if (items.Count == take) break;
+        }
         var next = items.Count == take || (!Job.IsFinal(job.Status) && job.ProcessedRows < job.TotalRows)
-            ? $"/v1/jobs/{id}/results?after={(items.Count == 0 ? from : items[^1].RowNumber)}&limit={take}"
+            ? $"/v1/jobs/{id}/results?after={(items.Count == 0 ? from : items[^1].Row)}&limit={take}"
             : null;
         if (!Job.IsFinal(job.Status)) context.Response.Headers.RetryAfter = "2";
-        return TypedResults.Ok(new JobResultPage(id, JobView.StatusName(job.Status),
-            [.. items.Select(r => new JobResultView(r.RowNumber, r.Delayed, r.Probability, versions.GetValueOrDefault((r.RowNumber - 1) / job.ChunkSize)))],
-            next));
+        return TypedResults.Ok(new JobResultPage(id, JobView.StatusName(job.Status), items, next));
     }
 
     /// <summary>Streams every result as CSV (<c>row,delayed,probability,model_version</c>) straight from the database.</summary>
@@ -155,7 +162,6 @@ public static class JobEndpoints
         if (!Job.IsFinal(job.Status))
             return Problems.Conflict($"Job {id} is {JobView.StatusName(job.Status)}; the CSV is available when it has finished. Page /v1/jobs/{id}/results meanwhile.");
 
-        var versions = await ChunkVersionsAsync(db, job, 1, int.MaxValue, context.RequestAborted);
         var response = context.Response;
         response.ContentType = "text/csv; charset=utf-8";
         response.Headers.ContentDisposition = $"attachment; filename=\"job-{id}-results.csv\"";
@@ -163,14 +169,18 @@ public static class JobEndpoints
 
         var writer = response.BodyWriter;
         Write(writer, "row,delayed,probability,model_version\n"u8);
-        var rows = 0;
-        await foreach (var r in db.Results.AsNoTracking().Where(r => r.JobId == id).OrderBy(r => r.RowNumber).AsAsyncEnumerable().WithCancellation(context.RequestAborted))
+        await foreach (var chunk in ScoredChunks(db, id, 0, int.MaxValue).WithCancellation(context.RequestAborted))
         {
-            var span = writer.GetSpan(128);
-            Utf8.TryWrite(span, CultureInfo.InvariantCulture,
-                $"{r.RowNumber},{(r.Delayed ? 1 : 0)},{r.Probability:R},{versions.GetValueOrDefault((r.RowNumber - 1) / job.ChunkSize)}\n", out var written);
-            writer.Advance(written);
-            if (++rows % 4096 == 0) await writer.FlushAsync(context.RequestAborted);
+            var rows = ResultBytes.RowCount(chunk.Results);
+            for (var i = 0; i < rows; i++)
+            {
+                var (delayed, probability) = ResultBytes.Read(chunk.Results, i);
+                var span = writer.GetSpan(128);
+                Utf8.TryWrite(span, CultureInfo.InvariantCulture,
+                    $"{chunk.FirstRow + i},{(delayed ? 1 : 0)},{probability:R},{chunk.ModelVersion}\n", out var written);
+                writer.Advance(written);
+                if (i % 4096 == 4095) await writer.FlushAsync(context.RequestAborted);
+            }
         }
         await writer.FlushAsync(context.RequestAborted);
         return TypedResults.Empty;
@@ -199,11 +209,18 @@ public static class JobEndpoints
         return db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.Owner == owner, context.RequestAborted);
     }
 
-    /// <summary>The model version of each chunk overlapping rows <paramref name="first"/>..<paramref name="last"/>: every result's version.</summary>
-    private static async Task<Dictionary<int, string?>> ChunkVersionsAsync(JobsDbContext db, Job job, int first, int last, CancellationToken cancellationToken) =>
-        await db.Chunks.AsNoTracking()
-            .Where(c => c.JobId == job.Id && c.FirstRow <= last && c.FirstRow + c.RowCount > first)
-            .ToDictionaryAsync(c => c.ChunkIndex, c => c.ModelVersion, cancellationToken);
+    /// <summary>A scored chunk's results, where its rows start and the model version that scored them.</summary>
+    private sealed record ScoredChunk(int FirstRow, string? ModelVersion, byte[] Results);
+
+    /// <summary>Up to <paramref name="count"/> of the job's scored chunks from chunk <paramref name="first"/> on, in row order, one in memory at a time.</summary>
+    private static IAsyncEnumerable<ScoredChunk> ScoredChunks(JobsDbContext db, Guid id, int first, int count) =>
+        (from result in db.ChunkResults.AsNoTracking()
+         join chunk in db.Chunks.AsNoTracking() on new { result.JobId, result.ChunkIndex } equals new { chunk.JobId, chunk.ChunkIndex }
+         where result.JobId == id && result.ChunkIndex >= first
+         orderby result.ChunkIndex
+         select new ScoredChunk(chunk.FirstRow, chunk.ModelVersion, result.Results))
+        .Take(count)
+        .AsAsyncEnumerable();
 
     private static string ETag(Job job)
     {

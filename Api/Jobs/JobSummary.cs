@@ -48,42 +48,30 @@ public static class JobSummary
 
         var histogram = new int[Bins];
         var airlines = new (int Rows, int Delayed)[FlightSchema.Airlines.Count + 1]; // the last one is "other"
-        var chunks = await db.Chunks.AsNoTracking()
-            .Where(c => c.JobId == id && c.Status == ChunkStatus.Done)
-            .OrderBy(c => c.ChunkIndex)
-            .Select(c => new { c.ChunkIndex, c.FirstRow, c.RowCount })
-            .ToListAsync(context.RequestAborted);
-
-        // One chunk at a time: its inputs say each row's airline, its results are streamed past them. Memory stays one chunk.
-        var airlineOf = ArrayPool<int>.Shared.Rent(job.ChunkSize);
+        // One chunk at a time: its inputs say each row's airline, its results what was predicted. Memory stays one chunk.
+        var chunks = (from result in db.ChunkResults.AsNoTracking()
+                      join input in db.Inputs.AsNoTracking() on new { result.JobId, result.ChunkIndex } equals new { input.JobId, input.ChunkIndex }
+                      where result.JobId == id
+                      orderby result.ChunkIndex
+                      select new { input.Features, result.Results }).AsAsyncEnumerable();
         var features = ArrayPool<float>.Shared.Rent(job.ChunkSize * FlightSchema.FeatureCount);
         try
         {
-            foreach (var chunk in chunks)
+            await foreach (var chunk in chunks.WithCancellation(context.RequestAborted))
             {
-                var stored = await db.Inputs.AsNoTracking()
-                    .Where(i => i.JobId == id && i.ChunkIndex == chunk.ChunkIndex)
-                    .Select(i => i.Features)
-                    .SingleOrDefaultAsync(context.RequestAborted);
-                var rows = stored is null ? 0 : FeatureBytes.Decode(stored, features.AsSpan(0, chunk.RowCount * FlightSchema.FeatureCount));
-                for (var row = 0; row < chunk.RowCount; row++)
-                    airlineOf[row] = row < rows ? AirlineIndex(features.AsSpan(row * FlightSchema.FeatureCount, FlightSchema.FeatureCount)) : FlightSchema.Airlines.Count;
-
-                var results = db.Results.AsNoTracking()
-                    .Where(r => r.JobId == id && r.RowNumber >= chunk.FirstRow && r.RowNumber < chunk.FirstRow + chunk.RowCount)
-                    .Select(r => new { r.RowNumber, r.Delayed, r.Probability })
-                    .AsAsyncEnumerable();
-                await foreach (var result in results.WithCancellation(context.RequestAborted))
+                var inputs = FeatureBytes.Decode(chunk.Features, features.AsSpan(0, job.ChunkSize * FlightSchema.FeatureCount));
+                var rows = ResultBytes.RowCount(chunk.Results);
+                for (var row = 0; row < rows; row++)
                 {
-                    histogram[Math.Clamp((int)(result.Probability * Bins), 0, Bins - 1)]++;
-                    var airline = airlineOf[result.RowNumber - chunk.FirstRow];
-                    airlines[airline] = (airlines[airline].Rows + 1, airlines[airline].Delayed + (result.Delayed ? 1 : 0));
+                    var (delayed, probability) = ResultBytes.Read(chunk.Results, row);
+                    histogram[Math.Clamp((int)(probability * Bins), 0, Bins - 1)]++;
+                    var airline = row < inputs ? AirlineIndex(features.AsSpan(row * FlightSchema.FeatureCount, FlightSchema.FeatureCount)) : FlightSchema.Airlines.Count;
+                    airlines[airline] = (airlines[airline].Rows + 1, airlines[airline].Delayed + (delayed ? 1 : 0));
                 }
             }
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(airlineOf);
             ArrayPool<float>.Shared.Return(features);
         }
 

@@ -9,7 +9,7 @@ public enum JobStatus
     Canceled,
 }
 
-/// <summary>A batch job: its rows are in <see cref="JobInput"/>, split into <see cref="JobChunk"/>s, scored into <see cref="JobResult"/>.</summary>
+/// <summary>A batch job: its rows are in <see cref="JobInput"/>, split into <see cref="JobChunk"/>s, scored into <see cref="JobChunkResult"/>.</summary>
 public sealed class Job
 {
     public Guid Id { get; set; }
@@ -99,13 +99,12 @@ public sealed class JobInput
     public byte[] Features { get; set; } = [];
 }
 
-/// <summary>One scored flight. Its model version is its chunk's.</summary>
-public sealed class JobResult
+/// <summary>The scored flights of one chunk, encoded by <see cref="ResultBytes"/>, written once with the chunk's completion. Their model version is the chunk's.</summary>
+public sealed class JobChunkResult
 {
     public Guid JobId { get; set; }
-    public int RowNumber { get; set; }
-    public bool Delayed { get; set; }
-    public float Probability { get; set; }
+    public int ChunkIndex { get; set; }
+    public byte[] Results { get; set; } = [];
 }
 
 /// <summary>One POST of a job's callback: when, how it went (the receiver's status code, or why there was none) and how long it took.</summary>

@@ -239,6 +239,27 @@ namespace FlightDelay.Persistence.Migrations
                     b.ToTable("job_chunks", (string)null);
                 });
 
+            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobChunkResult", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<int>("ChunkIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("chunk_index");
+
+                    b.Property<byte[]>("Results")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("results");
+
+                    b.HasKey("JobId", "ChunkIndex")
+                        .HasName("pk_job_chunk_results");
+
+                    b.ToTable("job_chunk_results", (string)null);
+                });
+
             modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobInput", b =>
                 {
                     b.Property<Guid>("JobId")
@@ -260,30 +281,6 @@ namespace FlightDelay.Persistence.Migrations
                     b.ToTable("job_inputs", (string)null);
                 });
 
-            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobResult", b =>
-                {
-                    b.Property<Guid>("JobId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("job_id");
-
-                    b.Property<int>("RowNumber")
-                        .HasColumnType("integer")
-                        .HasColumnName("row_number");
-
-                    b.Property<bool>("Delayed")
-                        .HasColumnType("boolean")
-                        .HasColumnName("delayed");
-
-                    b.Property<float>("Probability")
-                        .HasColumnType("real")
-                        .HasColumnName("probability");
-
-                    b.HasKey("JobId", "RowNumber")
-                        .HasName("pk_job_results");
-
-                    b.ToTable("job_results", (string)null);
-                });
-
             modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobCallbackAttempt", b =>
                 {
                     b.HasOne("FlightDelay.Persistence.Jobs.Job", null)
@@ -302,6 +299,16 @@ namespace FlightDelay.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_job_chunks_jobs_job_id");
+                });
+
+            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobChunkResult", b =>
+                {
+                    b.HasOne("FlightDelay.Persistence.Jobs.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_chunk_results_jobs_job_id");
                 });
 
             modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobInput", b =>

@@ -13,11 +13,10 @@ namespace FlightDelay.Processing.Jobs;
 /// <summary>
 /// Scores one chunk exactly once, however often its command arrives: lease it (a conditional update, so only
 /// one worker holds it), read its rows, score them in one batch, then in one transaction mark it done (only
-/// while still holding the lease), store its results and advance the job.
+/// while still holding the lease), store its results (one blob) and advance the job.
 /// </summary>
 public sealed class ChunkProcessor(
     JobsDbContext db,
-    IJobRowStore rows,
     CurrentModel currentModel,
     PredictionMetrics predictionMetrics,
     JobMetrics metrics,
@@ -126,12 +125,11 @@ public sealed class ChunkProcessor(
             var scored = predictions.AsSpan(0, chunk.RowCount);
             predictionMetrics.Record(scored, features.AsSpan(0, chunk.RowCount * FlightSchema.FeatureCount), "job");
 
-            var delayed = new bool[chunk.RowCount];
-            var probabilities = new float[chunk.RowCount];
+            var results = new byte[chunk.RowCount * ResultBytes.RowBytes];
             for (var i = 0; i < scored.Length; i++)
-                (delayed[i], probabilities[i]) = (scored[i].Delayed, scored[i].Probability);
+                ResultBytes.Write(results, i, scored[i].Delayed, scored[i].Probability);
 
-            await CompleteAsync(chunk, token, model.Version, delayed, probabilities, cancellationToken);
+            await CompleteAsync(chunk, token, model.Version, results, cancellationToken);
         }
         finally
         {
@@ -140,7 +138,7 @@ public sealed class ChunkProcessor(
         }
     }
 
-    private async Task CompleteAsync(JobChunk chunk, Guid token, string version, bool[] delayed, float[] probabilities, CancellationToken cancellationToken)
+    private async Task CompleteAsync(JobChunk chunk, Guid token, string version, byte[] results, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -161,7 +159,9 @@ public sealed class ChunkProcessor(
             return;
         }
 
-        await rows.WriteResultsAsync(db, chunk.JobId, chunk.FirstRow, delayed, probabilities, cancellationToken);
+        var stored = db.ChunkResults.Add(new JobChunkResult { JobId = chunk.JobId, ChunkIndex = chunk.ChunkIndex, Results = results });
+        await db.SaveChangesAsync(cancellationToken);
+        stored.State = EntityState.Detached;
 
         // Every SET reads the row as it was, so "ChunksDone + 1 == ChunkCount" means "this was the last chunk".
         await db.Jobs.Where(j => j.Id == chunk.JobId)

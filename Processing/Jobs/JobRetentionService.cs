@@ -28,7 +28,7 @@ public sealed class JobRetentionService(
         var expired = db.Jobs.Where(j => j.FinishedAt != null && j.FinishedAt < cutoff).Select(j => j.Id);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Results.Where(r => expired.Contains(r.JobId)).ExecuteDeleteAsync(cancellationToken);
+        await db.ChunkResults.Where(r => expired.Contains(r.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.Inputs.Where(i => expired.Contains(i.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.Chunks.Where(c => expired.Contains(c.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.CallbackAttempts.Where(a => expired.Contains(a.JobId)).ExecuteDeleteAsync(cancellationToken);

@@ -260,22 +260,12 @@ public sealed class FaultInjectionTests(FaultServices services, ITestOutputHelpe
         /// <summary>Exactly one result per row, each equal to what the model says of that row.</summary>
         public async Task VerifyAsync(Guid id)
         {
-            Assert.Equal(Rows, await ScalarAsync("SELECT count(*) FROM job_results WHERE job_id = @id", id));
-            Assert.Equal(Rows, await ScalarAsync("SELECT count(DISTINCT row_number) FROM job_results WHERE job_id = @id", id));
-            Assert.Equal(Rows, await ScalarAsync("SELECT max(row_number) FROM job_results WHERE job_id = @id", id));
-            Assert.Equal(1, await ScalarAsync("SELECT min(row_number) FROM job_results WHERE job_id = @id", id));
-
-            await using var connection = new NpgsqlConnection(settings["ConnectionStrings:Postgres"]);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand("SELECT row_number, delayed, probability FROM job_results WHERE job_id = @id ORDER BY row_number", connection);
-            command.Parameters.AddWithValue("id", id);
-            await using var reader = await command.ExecuteReaderAsync();
+            var stored = await StoredResults.AssertExactlyOnePerRowAsync(settings["ConnectionStrings:Postgres"]!, id, Rows);
             var expected = Expected.Value;
-            while (await reader.ReadAsync())
+            foreach (var result in stored)
             {
-                var row = reader.GetInt32(0);
-                Assert.Equal(expected[row - 1].Delayed, reader.GetBoolean(1));
-                Assert.Equal(expected[row - 1].Probability, reader.GetFloat(2), 6);
+                Assert.Equal(expected[result.Number - 1].Delayed, result.Delayed);
+                Assert.Equal(expected[result.Number - 1].Probability, result.Probability, 6);
             }
         }
 

@@ -137,7 +137,7 @@ public class JobPipelineTests
         Assert.Contains("corrupt", job.GetProperty("error").GetString());
         Assert.Equal(500, job.GetProperty("failedRows").GetInt32());
         Assert.Equal(3, await pipeline.ScalarAsync("SELECT attempts FROM job_chunks WHERE job_id = @id AND chunk_index = 1", ("id", id)));
-        Assert.Equal(0, await pipeline.ScalarAsync("SELECT count(*) FROM job_results WHERE job_id = @id AND row_number BETWEEN 501 AND 1000", ("id", id)));
+        Assert.Equal(0, await pipeline.ScalarAsync("SELECT count(*) FROM job_chunk_results WHERE job_id = @id AND chunk_index = 1", ("id", id)));
         // The worker that failed it counts it, once; the job's other chunks finishing afterwards do not make it succeeded.
         using var workerClient = new HttpClient { BaseAddress = new Uri(worker.Urls.First()) };
         var metrics = await PrometheusText.WaitForAsync(workerClient, "flightdelay_jobs_finished_total", ("status", "failed"));
@@ -162,9 +162,31 @@ public class JobPipelineTests
 
         await pipeline.StartWorkerAsync();
         await Poll.UntilAsync(() => Task.FromResult(skipped.Count), n => n >= 2, JobApi.Deadline, "both chunk commands to be skipped");
-        Assert.Equal(0, await pipeline.ScalarAsync("SELECT count(*) FROM job_results WHERE job_id = @id", ("id", id)));
+        Assert.Equal(0, await pipeline.ScalarAsync("SELECT count(*) FROM job_chunk_results WHERE job_id = @id", ("id", id)));
         Assert.Equal("canceled", (await pipeline.Api.GetJobAsync(id)).GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.OK, (await pipeline.Api.GetAsync($"/v1/jobs/{id}/results")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Paging_a_running_job_stops_before_a_chunk_not_yet_scored_so_following_next_misses_no_row()
+    {
+        await using var pipeline = await Pipeline.StartAsync(workers: 0);
+        var id = await pipeline.Api.SubmitAsync(JobApi.Csv(JobApi.Flights(1_500)));
+        // Chunk 1 (rows 501-1000) scored before chunk 0: every result 0.5, delayed.
+        await pipeline.ExecuteAsync("""
+            UPDATE job_chunks SET status = 'Done', model_version = 'test' WHERE job_id = @id AND chunk_index = 1;
+            UPDATE jobs SET status = 'Running', processed_rows = 500, chunks_done = 1 WHERE id = @id;
+            INSERT INTO job_chunk_results VALUES (@id, 1, decode(repeat('3f00000001', 500), 'hex'));
+            """, ("id", id));
+
+        var first = await pipeline.Api.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}/results?limit=1000");
+        Assert.Empty(first.GetProperty("items").EnumerateArray());
+        Assert.Equal($"/v1/jobs/{id}/results?after=0&limit=1000", first.GetProperty("next").GetString());
+
+        var later = await pipeline.Api.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}/results?after=600&limit=1000");
+        Assert.Equal(Enumerable.Range(601, 400), later.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("row").GetInt32()));
+        Assert.All(later.GetProperty("items").EnumerateArray(), r => Assert.Equal(0.5f, r.GetProperty("probability").GetSingle()));
+        Assert.Equal($"/v1/jobs/{id}/results?after=1000&limit=1000", later.GetProperty("next").GetString());
     }
 
     [Fact]
@@ -180,7 +202,7 @@ public class JobPipelineTests
         await pipeline.Api.WaitForStatusAsync(id, "succeeded");
 
         await Poll.UntilAsync(async () => (await pipeline.Api.GetAsync($"/v1/jobs/{id}")).StatusCode, s => s == HttpStatusCode.NotFound, JobApi.Deadline, "the job to expire");
-        foreach (var table in new[] { "job_results", "job_inputs", "job_chunks" })
+        foreach (var table in new[] { "job_chunk_results", "job_inputs", "job_chunks" })
             Assert.Equal(0, await pipeline.ScalarAsync($"SELECT count(*) FROM {table} WHERE job_id = @id", ("id", id)));
     }
 
@@ -274,10 +296,7 @@ public class JobPipelineTests
 
     private static async Task AssertExactlyOneResultPerRow(Pipeline pipeline, Guid id, int rows)
     {
-        Assert.Equal(rows, await pipeline.ScalarAsync("SELECT count(*) FROM job_results WHERE job_id = @id", ("id", id)));
-        Assert.Equal(rows, await pipeline.ScalarAsync("SELECT count(DISTINCT row_number) FROM job_results WHERE job_id = @id", ("id", id)));
-        Assert.Equal(rows, await pipeline.ScalarAsync("SELECT max(row_number) FROM job_results WHERE job_id = @id", ("id", id)));
-        Assert.Equal(1, await pipeline.ScalarAsync("SELECT min(row_number) FROM job_results WHERE job_id = @id", ("id", id)));
+        await StoredResults.AssertExactlyOnePerRowAsync(pipeline.ConnectionString, id, rows);
         Assert.Equal(0, await pipeline.ScalarAsync("SELECT count(*) FROM job_chunks WHERE job_id = @id AND model_version IS NULL", ("id", id)));
     }
 }
