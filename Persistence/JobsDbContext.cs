@@ -16,6 +16,13 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<JobChunkResult> ChunkResults => Set<JobChunkResult>();
     public DbSet<JobCallbackAttempt> CallbackAttempts => Set<JobCallbackAttempt>();
 
+    /// <summary>
+    /// SQL's <c>substr</c> of a blob: <paramref name="length"/> bytes from the 1-based <paramref name="start"/>, the same
+    /// function on PostgreSQL and SQLite. Result blobs are stored uncompressed, so PostgreSQL reads only those bytes.
+    /// </summary>
+    [DbFunction("substr", IsBuiltIn = true)]
+    public static byte[] Substr(byte[] blob, int start, int length) => throw new NotSupportedException("Only in queries.");
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         configurationBuilder.Properties<JobStatus>().HaveConversion<string>().HaveMaxLength(16);

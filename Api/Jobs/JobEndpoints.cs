@@ -132,15 +132,15 @@ public static class JobEndpoints
         if (await FindAsync(db, context, id) is not { } job)
             return Problems.NotFound($"There is no job {id}.");
 
-        // Rows after `from` start in chunk from / ChunkSize; a page spans at most take / ChunkSize + 2 chunks.
+        // A page spans at most take / ChunkSize + 2 chunks.
         var items = new List<JobResultView>(Math.Min(take, job.TotalRows));
-        await foreach (var chunk in ScoredChunks(db, id, from / job.ChunkSize, take / job.ChunkSize + 2).WithCancellation(context.RequestAborted))
+        await foreach (var chunk in ScoredChunks(db, job, from, take, take / job.ChunkSize + 2).WithCancellation(context.RequestAborted))
         {
             // While the job runs, a page stops before a chunk still being scored, so following `next` misses no row.
             var nextRow = items.Count == 0 ? from + 1 : items[^1].Row + 1;
             if (chunk.FirstRow > nextRow && !Job.IsFinal(job.Status)) break;
             var rows = ResultBytes.RowCount(chunk.Results);
-            for (var i = Math.Max(0, from - chunk.FirstRow + 1); i < rows && items.Count < take; i++)
+            for (var i = 0; i < rows && items.Count < take; i++)
             {
                 var (delayed, probability) = ResultBytes.Read(chunk.Results, i);
                 items.Add(new JobResultView(chunk.FirstRow + i, delayed, probability, chunk.ModelVersion));
@@ -169,7 +169,7 @@ public static class JobEndpoints
 
         var writer = response.BodyWriter;
         Write(writer, "row,delayed,probability,model_version\n"u8);
-        await foreach (var chunk in ScoredChunks(db, id, 0, int.MaxValue).WithCancellation(context.RequestAborted))
+        await foreach (var chunk in ScoredChunks(db, job, 0, job.ChunkSize, int.MaxValue).WithCancellation(context.RequestAborted))
         {
             var rows = ResultBytes.RowCount(chunk.Results);
             for (var i = 0; i < rows; i++)
@@ -209,17 +209,23 @@ public static class JobEndpoints
         return db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.Owner == owner, context.RequestAborted);
     }
 
-    /// <summary>A scored chunk's results, where its rows start and the model version that scored them.</summary>
+    /// <summary>Scored results of a chunk: rows <see cref="FirstRow"/>.., scored by <see cref="ModelVersion"/>.</summary>
     private sealed record ScoredChunk(int FirstRow, string? ModelVersion, byte[] Results);
 
-    /// <summary>Up to <paramref name="count"/> of the job's scored chunks from chunk <paramref name="first"/> on, in row order, one in memory at a time.</summary>
-    private static IAsyncEnumerable<ScoredChunk> ScoredChunks(JobsDbContext db, Guid id, int first, int count) =>
+    /// <summary>
+    /// Up to <paramref name="chunks"/> of the job's scored chunks with rows after <paramref name="after"/>, in row order,
+    /// one in memory at a time. Each is cut in SQL to its rows after <paramref name="after"/>, at most <paramref name="rows"/>
+    /// of them, so a page reads the bytes it shows rather than whole chunks.
+    /// </summary>
+    private static IAsyncEnumerable<ScoredChunk> ScoredChunks(JobsDbContext db, Job job, int after, int rows, int chunks) =>
         (from result in db.ChunkResults.AsNoTracking()
          join chunk in db.Chunks.AsNoTracking() on new { result.JobId, result.ChunkIndex } equals new { chunk.JobId, chunk.ChunkIndex }
-         where result.JobId == id && result.ChunkIndex >= first
+         where result.JobId == job.Id && result.ChunkIndex >= after / job.ChunkSize
          orderby result.ChunkIndex
-         select new ScoredChunk(chunk.FirstRow, chunk.ModelVersion, result.Results))
-        .Take(count)
+         let skipped = Math.Max(0, after - chunk.FirstRow + 1)
+         select new ScoredChunk(chunk.FirstRow + skipped, chunk.ModelVersion,
+             JobsDbContext.Substr(result.Results, skipped * ResultBytes.RowBytes + 1, rows * ResultBytes.RowBytes)))
+        .Take(chunks)
         .AsAsyncEnumerable();
 
     private static string ETag(Job job)

@@ -30,6 +30,10 @@ namespace FlightDelay.Persistence.Migrations
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            // Uncompressed out-of-line storage: 5-byte floats and flags barely compress, and PostgreSQL can then read a
+            // slice of a blob (a page of results) without fetching the whole of it.
+            migrationBuilder.Sql("ALTER TABLE job_chunk_results ALTER COLUMN results SET STORAGE EXTERNAL;");
+
             // Existing results move into their chunks' blobs (ResultBytes: big-endian float4 then 0 or 1, in row order).
             migrationBuilder.Sql("""
                 INSERT INTO job_chunk_results (job_id, chunk_index, results)
