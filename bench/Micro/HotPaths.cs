@@ -44,6 +44,7 @@ public class HotPaths
             FlightSchema.TryEncode(flights[i].Item1, flights[i].Item2, flights[i].Item3, _chunk.AsSpan(i * 37, 37));
         _batch = _chunk[..(BatchRows * FlightSchema.FeatureCount)];
         _predictions = new Prediction[ChunkRows];
+        _model.PredictBatch(_chunk, _predictions);
         _encodedChunk = FeatureBytes.Encode(_chunk);
         _csvChunk = Encoding.UTF8.GetBytes("airline,flightType,month\n" + string.Concat(flights.Select(f => $"{f.Item1},{f.Item2},{f.Item3}\n")));
     }
@@ -72,6 +73,15 @@ public class HotPaths
 
     [Benchmark(Description = "decode 10,000 stored rows")]
     public int DecodeChunk() => FeatureBytes.Decode(_encodedChunk, _chunk);
+
+    [Benchmark(Description = "store 10,000 results as a blob")]
+    public int EncodeResults()
+    {
+        var blob = new byte[ChunkRows * ResultBytes.RowBytes];
+        for (var i = 0; i < ChunkRows; i++)
+            ResultBytes.Write(blob, i, _predictions[i].Delayed, _predictions[i].Probability);
+        return blob.Length;
+    }
 
     [Benchmark(Description = "parse 10,000 CSV rows (named)")]
     public int ParseCsvChunk()
