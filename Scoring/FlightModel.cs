@@ -10,8 +10,8 @@ namespace FlightDelay.Scoring;
 
 /// <summary>
 /// A loaded model. Thread-safe: each call rents a <see cref="PredictionEngine{TSrc,TDst}"/> from a pool
-/// (an engine is not thread-safe) and scores its rows on the calling thread. A calibrated linear model (the shipped logistic regression)
-/// is scored straight from its ML.NET parameters instead: the same arithmetic without the per-row
+/// (an engine is not thread-safe) and scores its rows on the calling thread. A calibrated linear model
+/// (the shipped logistic regression) is scored straight from its ML.NET parameters instead: the same arithmetic without the per-row
 /// engine and data-view overhead, so a row costs a 37-term dot product.
 /// </summary>
 public sealed class FlightModel
@@ -90,9 +90,9 @@ public sealed class FlightModel
     }
 
     /// <summary>
-    /// One pooled engine for all the rows (one per prediction), on this thread. ML.NET's <c>Transform</c> would split a batch across
-    /// parallel cursors whose threads spin waiting on each other: a worker used 1.4 cores for the work of one, and
-    /// a second worker process made a CPU-bound job slower instead of faster.
+    /// Scores one row per prediction with one pooled engine, on this thread. ML.NET's <c>Transform</c> would split a
+    /// batch across parallel cursors whose threads spin waiting on each other: a worker used 1.4 cores for the work of
+    /// one, and a second worker process made a CPU-bound job slower instead of faster.
     /// </summary>
     private void PredictWithEngine(ReadOnlySpan<float> features, Span<Prediction> predictions)
     {
