@@ -38,6 +38,9 @@ public sealed class ResultMigrationTests
                 await ExecuteAsync(connectionString, $"INSERT INTO job_results VALUES (@id, {row}, {(row % 2 == 0 ? "true" : "false")}, @p)", id, probabilities[row - 1]);
 
             await migrator.MigrateAsync();
+            // Uncompressed out of line, so a page's substr reads only its bytes.
+            Assert.Equal('e', await ScalarAsync<char>(connectionString,
+                "SELECT attstorage FROM pg_attribute WHERE attrelid = 'job_chunk_results'::regclass AND attname = 'results'"));
             var stored = await StoredResults.ReadAsync(connectionString, id);
             Assert.Equal(
                 Enumerable.Range(1, 4).Select(row => new StoredResults.Row(row, row % 2 == 0, probabilities[row - 1])),
@@ -57,6 +60,14 @@ public sealed class ResultMigrationTests
         {
             await TestDatabases.DropAsync(admin, database);
         }
+    }
+
+    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     private static async Task ExecuteAsync(string connectionString, string sql, Guid id, float? probability = null)
