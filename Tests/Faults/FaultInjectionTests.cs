@@ -8,7 +8,6 @@ using FlightDelay.Scoring;
 using FlightDelay.Tests.Jobs;
 using FlightDelay.Tests.Support;
 using MassTransit;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace FlightDelay.Tests.Faults;
@@ -248,14 +247,8 @@ public sealed class FaultInjectionTests(FaultServices services, ITestOutputHelpe
             Assert.Equal("succeeded", status);
         }
 
-        public async Task<long> ScalarAsync(string sql, Guid id)
-        {
-            await using var connection = new NpgsqlConnection(settings["ConnectionStrings:Postgres"]);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(sql, connection);
-            command.Parameters.AddWithValue("id", id);
-            return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-        }
+        public async Task<long> ScalarAsync(string sql, Guid id) =>
+            Convert.ToInt64(await TestDatabases.ScalarAsync(settings["ConnectionStrings:Postgres"]!, sql, ("id", id)), System.Globalization.CultureInfo.InvariantCulture);
 
         /// <summary>Exactly one result per row, each equal to what the model says of that row.</summary>
         public async Task VerifyAsync(Guid id)

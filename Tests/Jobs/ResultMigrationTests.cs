@@ -28,18 +28,19 @@ public sealed class ResultMigrationTests
             // A job of 5 rows in chunks of 2 whose results were stored as rows, one chunk still unscored.
             var id = Guid.NewGuid();
             float[] probabilities = [0f, 1f, 0.123456789f, 0.5f, 1e-7f];
-            await ExecuteAsync(connectionString, """
+            await TestDatabases.ExecuteAsync(connectionString, """
                 INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, callback_attempts)
                 VALUES (@id, 'Running', 5, 4, 0, 2, 3, 2, now(), '', 0);
                 INSERT INTO job_chunks (job_id, chunk_index, first_row, row_count, status, attempts, dispatched_at)
                 VALUES (@id, 0, 1, 2, 'Done', 1, now()), (@id, 1, 3, 2, 'Done', 1, now()), (@id, 2, 5, 1, 'Pending', 0, now());
-                """, id);
+                """, ("id", id));
             for (var row = 1; row <= 4; row++)
-                await ExecuteAsync(connectionString, $"INSERT INTO job_results VALUES (@id, {row}, {(row % 2 == 0 ? "true" : "false")}, @p)", id, probabilities[row - 1]);
+                await TestDatabases.ExecuteAsync(connectionString, $"INSERT INTO job_results VALUES (@id, {row}, {(row % 2 == 0 ? "true" : "false")}, @p)",
+                    ("id", id), ("p", probabilities[row - 1]));
 
             await migrator.MigrateAsync();
             // Uncompressed out of line, so a page's substr reads only its bytes.
-            Assert.Equal('e', await ScalarAsync<char>(connectionString,
+            Assert.Equal('e', await TestDatabases.ScalarAsync(connectionString,
                 "SELECT attstorage FROM pg_attribute WHERE attrelid = 'job_chunk_results'::regclass AND attname = 'results'"));
             var stored = await StoredResults.ReadAsync(connectionString, id);
             Assert.Equal(
@@ -60,23 +61,5 @@ public sealed class ResultMigrationTests
         {
             await TestDatabases.DropAsync(admin, database);
         }
-    }
-
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql, Guid id, float? probability = null)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("id", id);
-        if (probability is { } p) command.Parameters.AddWithValue("p", p);
-        await command.ExecuteNonQueryAsync();
     }
 }

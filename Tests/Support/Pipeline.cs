@@ -3,7 +3,6 @@ using System.Text;
 using FlightDelay.Worker;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
-using Npgsql;
 
 namespace FlightDelay.Tests.Support;
 
@@ -82,23 +81,11 @@ public sealed class Pipeline : IAsyncDisposable
         _workers.Remove(worker);
     }
 
-    public async Task<long> ScalarAsync(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    public async Task<long> ScalarAsync(string sql, params (string Name, object Value)[] parameters) =>
+        Convert.ToInt64(await TestDatabases.ScalarAsync(ConnectionString, sql, parameters), System.Globalization.CultureInfo.InvariantCulture);
 
-    public async Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters) =>
+        TestDatabases.ExecuteAsync(ConnectionString, sql, parameters);
 
     public async ValueTask DisposeAsync()
     {

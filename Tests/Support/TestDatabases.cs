@@ -20,11 +20,28 @@ public static class TestDatabases
         await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
     }
 
-    private static async Task ExecuteAsync(string admin, string sql)
+    /// <summary>Runs SQL with named parameters on a connection of its own.</summary>
+    public static async Task ExecuteAsync(string connectionString, string sql, params (string Name, object Value)[] parameters)
     {
-        await using var connection = new NpgsqlConnection(admin);
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = Command(connection, sql, parameters);
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The first column of the first row SQL with named parameters returns.</summary>
+    public static async Task<object?> ScalarAsync(string connectionString, string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = Command(connection, sql, parameters);
+        return await command.ExecuteScalarAsync();
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, (string Name, object Value)[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        return command;
     }
 }
