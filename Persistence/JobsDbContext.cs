@@ -1,6 +1,5 @@
 using FlightDelay.Persistence.Jobs;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace FlightDelay.Persistence;
 
@@ -28,9 +27,8 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
         configurationBuilder.Properties<JobStatus>().HaveConversion<string>().HaveMaxLength(16);
         configurationBuilder.Properties<ChunkStatus>().HaveConversion<string>().HaveMaxLength(16);
         configurationBuilder.Properties<CallbackState>().HaveConversion<string>().HaveMaxLength(16);
-        // SQLite keeps no time zone: read every timestamp back as the UTC it was written as.
         if (Database.IsSqlite())
-            configurationBuilder.Properties<DateTime>().HaveConversion<UtcConverter>();
+            JobsDatabase.ConfigureSqliteConventions(configurationBuilder);
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -82,7 +80,4 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             attempt.HasOne<Job>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);
         });
     }
-
-    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
-        v => v.ToUniversalTime(), v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
 }

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,27 +17,10 @@ public sealed class DatabaseOptions
 
 public static class PersistenceServiceCollectionExtensions
 {
-    /// <summary>True when <c>ConnectionStrings:Postgres</c> is set; otherwise the embedded SQLite file is used.</summary>
-    public static bool UsesPostgres(this IConfiguration configuration) =>
-        !string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres"));
-
-    /// <summary>
-    /// The jobs database: PostgreSQL from <c>ConnectionStrings:Postgres</c>, else SQLite from
-    /// <c>ConnectionStrings:Sqlite</c> (default <c>Data Source=flightdelay.db</c>), plus a readiness check.
-    /// </summary>
-    public static IServiceCollection AddJobsDatabase(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>The jobs database (<see cref="JobsDatabase"/>), pooled contexts, its schema on start and a readiness check.</summary>
+    public static IServiceCollection AddJobsDatabase(this IServiceCollection services, JobsDatabase database)
     {
-        if (configuration.UsesPostgres())
-        {
-            var connectionString = configuration.GetConnectionString("Postgres");
-            services.AddDbContextPool<JobsDbContext>(o => o.UseNpgsql(connectionString).UseSnakeCaseNamingConvention());
-        }
-        else
-        {
-            var connectionString = configuration.GetConnectionString("Sqlite") ?? "Data Source=flightdelay.db";
-            services.AddDbContextPool<JobsDbContext>(o => o.UseSqlite(connectionString).UseSnakeCaseNamingConvention());
-        }
-
+        services.AddDbContextPool<JobsDbContext>(database.Configure);
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         services.AddHostedService<DatabaseInitializer>();
         services.AddHealthChecks().AddDbContextCheck<JobsDbContext>("database", tags: ["ready"]);
@@ -46,31 +28,8 @@ public static class PersistenceServiceCollectionExtensions
     }
 
     /// <summary>Applies the migrations to PostgreSQL, or creates the SQLite schema.</summary>
-    public static async Task PrepareAsync(this JobsDbContext db, CancellationToken cancellationToken = default)
-    {
-        if (db.Database.IsSqlite())
-        {
-            // SQLite's schema comes from the model, not from migrations, so a file made by an older version cannot be
-            // upgraded in place: its user_version (the number of migrations it matches) tells, and it is refused loudly.
-            var version = db.Database.GetMigrations().Count();
-            if (await db.Database.EnsureCreatedAsync(cancellationToken))
-            {
-                // PRAGMA takes no parameters; the value is an int of ours.
-                var stamp = "PRAGMA user_version = " + version.ToString(System.Globalization.CultureInfo.InvariantCulture) + ";";
-                await db.Database.ExecuteSqlRawAsync(stamp, cancellationToken);
-            }
-            else if (await db.Database.SqlQueryRaw<int>("SELECT user_version AS \"Value\" FROM pragma_user_version").SingleAsync(cancellationToken) is var found && found != version)
-                throw new InvalidOperationException(
-                    $"The embedded database ({db.Database.GetDbConnection().DataSource}) has schema version {found}, this version needs {version}. " +
-                    "Delete the file (its jobs are lost) or point ConnectionStrings:Sqlite at a new one.");
-            // WAL lets the page and the API read while the in-process consumers write.
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        }
-        else
-        {
-            await db.Database.MigrateAsync(cancellationToken);
-        }
-    }
+    public static Task PrepareAsync(this JobsDbContext db, CancellationToken cancellationToken = default) =>
+        JobsDatabase.PrepareAsync(db, cancellationToken);
 
     /// <summary>SQLite: create the schema on start (embedded default). PostgreSQL: migrate only when asked to.</summary>
     private sealed class DatabaseInitializer(IServiceProvider services, IOptions<DatabaseOptions> options, ILogger<DatabaseInitializer> logger) : IHostedService

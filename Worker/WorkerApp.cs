@@ -14,16 +14,17 @@ public static class WorkerApp
     {
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
-        if (!builder.Configuration.UsesRabbitMq() || !builder.Configuration.UsesPostgres())
+        if (JobsHosting.From(builder.Configuration).Mode != HostingMode.Distributed)
             throw new InvalidOperationException(
-                "A worker needs ConnectionStrings:RabbitMq and ConnectionStrings:Postgres. Without them, run the API alone: it hosts the consumers itself (the embedded default).");
+                "A worker needs the distributed mode: ConnectionStrings:RabbitMq and ConnectionStrings:Postgres. Without them, run the API alone: it hosts the consumers itself (the embedded mode).");
 
         // Several workers on one machine must not fight over a port: without a configured URL, take any free one.
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
             builder.WebHost.UseUrls("http://127.0.0.1:0");
 
         builder.AddServiceDefaults("flightdelay-worker");
-        builder.AddJobPipeline(hostConsumers: true);
+        builder.AddJobStore();
+        builder.AddJobConsumers();
         // Stopping waits for in-flight chunks; a chunk that cannot finish in time is released or its lease expires.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
@@ -36,12 +37,12 @@ public static class WorkerApp
     public static async Task<int> MigrateAsync(string[] args)
     {
         var builder = Host.CreateApplicationBuilder(args);
-        if (!builder.Configuration.UsesPostgres())
+        if (JobsHosting.From(builder.Configuration).Database is not { Provider: DatabaseProvider.Postgres } database)
         {
             Console.Error.WriteLine("migrate needs ConnectionStrings:Postgres (for example the ConnectionStrings__Postgres environment variable).");
             return 2;
         }
-        builder.Services.AddJobsDatabase(builder.Configuration);
+        builder.Services.AddJobsDatabase(database);
         using var host = builder.Build();
         await using var scope = host.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<JobsDbContext>().PrepareAsync();

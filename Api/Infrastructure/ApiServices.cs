@@ -15,9 +15,11 @@ public static class ApiServices
     public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
     {
         builder.AddServiceDefaults("flightdelay-api");
-        // Without RabbitMQ the API is the whole system (the embedded default): it hosts the consumers itself.
-        builder.AddJobPipeline(hostConsumers: !builder.Configuration.UsesRabbitMq() || builder.Configuration.GetValue<bool>("Jobs:HostConsumersInApi"));
+        // Embedded (no RabbitMQ), the API is the whole system: it scores the chunks itself.
+        if (builder.AddJobStore().ConsumersInApi) builder.AddJobConsumers();
+        else builder.AddJobSubmission();
         builder.Services.AddScoped<JobIntake>();
+        builder.Services.AddScoped<JobQueries>();
         builder.Services.AddOptions<PredictionOptions>()
             .BindConfiguration(PredictionOptions.Section)
             .ValidateDataAnnotations()
@@ -25,13 +27,15 @@ public static class ApiServices
 
         builder.Services.AddApiKeys();
         builder.Services.AddClientRateLimiting();
-        // Uploads and downloads of millions of rows get a 30-minute cap; the sync routes need no timer of their own
-        // (one per request costs the hot path): Kestrel's minimum data rate and header timeout drop stalled clients.
-        builder.Services.AddRequestTimeouts(o => o.AddPolicy(LongTransfer, new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy
-        {
-            Timeout = TimeSpan.FromMinutes(30),
-            TimeoutStatusCode = StatusCodes.Status408RequestTimeout,
-        }));
+        // Uploads and downloads of millions of rows get Jobs:MaxUploadDuration (30 minutes); the sync routes need no timer
+        // of their own (one per request costs the hot path): Kestrel's minimum data rate and header timeout drop stalled clients.
+        builder.Services.AddRequestTimeouts();
+        builder.Services.AddOptions<Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutOptions>()
+            .Configure<Microsoft.Extensions.Options.IOptions<JobOptions>>((o, jobs) => o.AddPolicy(LongTransfer, new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy
+            {
+                Timeout = jobs.Value.MaxUploadDuration,
+                TimeoutStatusCode = StatusCodes.Status408RequestTimeout,
+            }));
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi(o => o.DocumentApiKeys());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));

@@ -18,20 +18,4 @@ internal static class OpenApiExtensions
                 Content = new Dictionary<string, OpenApiMediaType> { [contentType] = new() { Schema = schema } },
             };
         });
-
-    /// <summary>Documents an optional request header the handler reads itself.</summary>
-    public static RouteHandlerBuilder DocumentsHeader(this RouteHandlerBuilder builder, string name, string description) =>
-        builder.AddOpenApiOperationTransformer((operation, _, _) =>
-        {
-            operation.Parameters ??= [];
-            operation.Parameters.Add(new OpenApiParameter
-            {
-                Name = name,
-                In = ParameterLocation.Header,
-                Required = false,
-                Description = description,
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
-            });
-            return Task.CompletedTask;
-        });
 }

@@ -1,113 +1,154 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
-using FlightDelay.Api.Infrastructure;
 using FlightDelay.Contracts;
 using FlightDelay.Persistence;
 using FlightDelay.Persistence.Jobs;
 using FlightDelay.Processing.Jobs;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace FlightDelay.Api.Jobs;
 
-/// <summary>What became of a submission.</summary>
-internal sealed record IntakeOutcome(Job? Job, bool Replayed, ProblemHttpResult? Problem);
+/// <summary>A submission as the intake takes it: who sends it, its optional idempotency key and callback URL (already checked).</summary>
+internal sealed record IntakeRequest(string Owner, string? IdempotencyKey, string? CallbackUrl);
+
+/// <summary>Why a submission was refused; the endpoint maps each to its HTTP status.</summary>
+internal enum IntakeError
+{
+    /// <summary>Neither CSV nor JSON (415).</summary>
+    UnsupportedMediaType,
+
+    /// <summary>Over <see cref="JobOptions.MaxUploadBytes"/> (413).</summary>
+    TooLarge,
+
+    /// <summary>The server could not read the body: aborted, too slow, malformed framing (Kestrel's status).</summary>
+    Unreadable,
+
+    /// <summary>Rows that do not parse, a body that ends mid-row, or no rows at all (400).</summary>
+    Invalid,
+
+    /// <summary>Admission control: the backlog is full (503 with Retry-After).</summary>
+    Busy,
+
+    /// <summary>The idempotency key's first request is still streaming (409 with Retry-After).</summary>
+    KeyInProgress,
+
+    /// <summary>The idempotency key was used for a different submission (409).</summary>
+    KeyReused,
+
+    /// <summary>The upload outlasted <see cref="JobOptions.MaxUploadDuration"/> and was removed (408).</summary>
+    TooSlow,
+}
+
+/// <summary>A refusal: which, in words for the client, with Kestrel's status for an unreadable body and the row errors for invalid rows.</summary>
+internal sealed record IntakeRefusal(IntakeError Error, string Detail, int? StatusCode = null, IReadOnlyList<RowError>? Rows = null);
+
+/// <summary>What became of a submission: the job (new, or <see cref="Replayed"/> for a retried key), or a refusal.</summary>
+internal sealed record IntakeOutcome(Job? Job, bool Replayed, IntakeRefusal? Refusal)
+{
+    public static implicit operator IntakeOutcome(IntakeRefusal refusal) => new(null, false, refusal);
+}
 
 /// <summary>
-/// Accepts a job: streams the upload through a parser and stores it chunk by chunk (one compact row per chunk)
-/// inside one transaction, so a job is recorded whole or not at all; then sends its chunks. A send that fails
-/// costs nothing: the chunks are pending in the database and the dispatcher sends them again.
-/// At most one chunk of rows is in memory at a time.
+/// Accepts a job while its upload streams, holding no transaction or lock while it reads: the job is recorded first as
+/// receiving (invisible; its idempotency key taken), each chunk is staged in its own short write as it fills, and one
+/// short transaction at the end makes the job queued; then its chunks are sent. A refused or broken upload removes the
+/// job and its staged chunks; one whose process died is removed by the retention sweep. A send that fails costs
+/// nothing: the chunks are pending in the database and the stall sweep sends them. At most one chunk of rows is in memory.
 /// </summary>
 internal sealed class JobIntake(
-    JobsDbContext db,
+    JobLifecycle lifecycle,
     ChunkDispatcher dispatcher,
-    TimeProvider clock,
     IOptions<JobOptions> options,
     ILogger<JobIntake> logger)
 {
     private const int MaxUnitBytes = 1024 * 1024;
 
-    /// <param name="callbackUrl">An allowed callback URL (the caller has checked it), or null.</param>
-    public async Task<IntakeOutcome> SubmitAsync(HttpRequest request, string owner, string? idempotencyKey, string? callbackUrl, CancellationToken cancellationToken)
+    /// <summary>The media types <see cref="SubmitAsync"/> reads, for a 415's text.</summary>
+    public const string Accepted = "text/csv or application/json";
+
+    /// <param name="body">The upload, read to its end (or to the first reason to refuse it).</param>
+    /// <param name="contentType">Its Content-Type header, which picks the parser.</param>
+    /// <param name="contentLength">Its declared length, when known: a body declared too large is refused unread.</param>
+    public async Task<IntakeOutcome> SubmitAsync(PipeReader body, string? contentType, long? contentLength, IntakeRequest request, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        if (ParserFor(request.ContentType) is not { } parser)
-            return Problem(Problems.UnsupportedMediaType(request.ContentType, "text/csv or application/json"));
-        if (request.ContentLength > limits.MaxUploadBytes)
-            return Problem(Problems.TooLarge(limits.MaxUploadBytes));
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-            size.MaxRequestBodySize = limits.MaxUploadBytes;
+        if (ParserFor(contentType) is not { } parser)
+            return new IntakeRefusal(IntakeError.UnsupportedMediaType, $"Content-Type '{contentType}' is not supported; send {Accepted}.");
+        if (contentLength > limits.MaxUploadBytes)
+            return TooLarge(limits.MaxUploadBytes);
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(MediaType(request.ContentType) + "\n"));
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(MediaType(contentType) + "\n"));
         // Part of the request: the same key with another callback is a different submission. (Only when given, so
         // requests without one hash as before.)
-        if (callbackUrl is not null) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"callback {callbackUrl}\n"));
+        if (request.CallbackUrl is not null) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"callback {request.CallbackUrl}\n"));
 
-        if (idempotencyKey is not null && await FindAsync(owner, idempotencyKey, cancellationToken) is { } existing)
-        {
-            // Same key again: the body decides whether this is a retry of that submission or a different one.
-            if (await ReadAsync(request.BodyReader, null, null, existing, hash, limits.MaxUploadBytes, cancellationToken) is { } tooLarge)
-                return Problem(tooLarge);
-            return Replay(existing, Convert.ToHexStringLower(hash.GetHashAndReset()));
-        }
+        var start = await lifecycle.BeginIntakeAsync(request.Owner, request.IdempotencyKey, request.CallbackUrl, cancellationToken);
+        if (start.Existing)
+            return await ReplayAsync(start.Job, body, hash, limits.MaxUploadBytes, cancellationToken);
 
-        var backlog = await BacklogAsync(cancellationToken);
-        if (backlog >= limits.MaxQueuedRows)
-            return Problem(Busy(request, backlog, limits.MaxQueuedRows));
-
-        var now = clock.GetUtcNow().UtcDateTime;
-        var job = new Job
-        {
-            Id = Guid.CreateVersion7(),
-            Status = JobStatus.Queued,
-            CreatedAt = now,
-            ChunkSize = limits.ChunkSize,
-            Owner = owner,
-            IdempotencyKey = idempotencyKey,
-            CallbackUrl = callbackUrl,
-        };
-
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        db.Jobs.Add(job);
-        await db.SaveChangesAsync(cancellationToken);
-
-        var sink = new RowSink(job.ChunkSize, limits.MaxRows);
-        if (await ReadAsync(request.BodyReader, parser, sink, job, hash, limits.MaxUploadBytes, cancellationToken) is { } readProblem)
-            return Problem(readProblem);
-        if (sink.Errors.Count > 0)
-            return Problem(Problems.BadRequest(
-                $"The upload has invalid rows; nothing was stored. The first {sink.Errors.Count} problem(s) are under 'rows'.",
-                new Dictionary<string, object?> { ["rows"] = sink.Errors }));
-        if (sink.Rows == 0)
-            return Problem(Problems.BadRequest("The upload has no rows."));
-        if (backlog + sink.Rows > limits.MaxQueuedRows)
-            return Problem(Busy(request, backlog, limits.MaxQueuedRows));
-
-        job.TotalRows = sink.Rows;
-        job.RequestHash = Convert.ToHexStringLower(hash.GetHashAndReset());
+        var job = start.Job;
+        var accepted = false;
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            if (await lifecycle.BacklogAsync(cancellationToken) is var queued && queued >= limits.MaxQueuedRows)
+                return Busy(queued);
+
+            var sink = new RowSink(job.ChunkSize, limits.MaxRows);
+            var chunks = 0;
+            var gone = false;
+            async ValueTask Stage()
+            {
+                // After the first bad row the submission is refused anyway: keep reading for more errors, store nothing.
+                if (sink.Errors.Count == 0 && !gone)
+                    gone = !await lifecycle.StageChunkAsync(job, chunks++, sink.BatchFirstRow, sink.Pending, FeatureBytes.Encode(sink.Batch.Span), cancellationToken);
+                sink.Clear();
+            }
+            if (await ReadAsync(body, parser, sink, Stage, hash, limits.MaxUploadBytes, cancellationToken) is { } readRefusal)
+                return readRefusal;
+            if (gone)
+                return TooSlow(limits);
+            if (sink.Errors.Count > 0)
+                return new IntakeRefusal(IntakeError.Invalid,
+                    $"The upload has invalid rows; nothing was stored. The first {sink.Errors.Count} problem(s) are under 'rows'.", Rows: sink.Errors);
+            if (sink.Rows == 0)
+                return new IntakeRefusal(IntakeError.Invalid, "The upload has no rows.");
+
+            var outcome = await lifecycle.AcceptAsync(job, sink.Rows, chunks, Convert.ToHexStringLower(hash.GetHashAndReset()), cancellationToken);
+            switch (outcome.Result)
+            {
+                case AcceptResult.Busy:
+                    return Busy(outcome.Backlog);
+                case AcceptResult.Gone:
+                    return TooSlow(limits);
+            }
+            accepted = true;
         }
-        catch (DbUpdateException) when (idempotencyKey is not null)
+        finally
         {
-            // Another request with the same key committed first.
-            await transaction.RollbackAsync(CancellationToken.None);
-            db.ChangeTracker.Clear();
-            if (await FindAsync(owner, idempotencyKey, CancellationToken.None) is { } winner)
-                return Replay(winner, job.RequestHash);
-            throw;
+            // Refused, unreadable, or the client went away: nothing of it stays.
+            if (!accepted) await lifecycle.AbandonIntakeAsync(job.Id);
         }
 
         await DispatchAsync(job);
         return new IntakeOutcome(job, Replayed: false, null);
+    }
+
+    /// <summary>
+    /// The key is taken. While its first request still streams, this one is refused at once (the IETF Idempotency-Key
+    /// draft's 409). After, the body decides: the same submission replays its job, another is refused.
+    /// </summary>
+    private static async Task<IntakeOutcome> ReplayAsync(Job existing, PipeReader body, IncrementalHash hash, long maxBytes, CancellationToken cancellationToken)
+    {
+        if (existing.Status == JobStatus.Receiving)
+            return new IntakeRefusal(IntakeError.KeyInProgress,
+                "A request with this Idempotency-Key is still uploading; retry when it has finished. (An upload whose server died is cleared after Jobs:MaxUploadDuration.)");
+        if (await ReadAsync(body, null, null, null, hash, maxBytes, cancellationToken) is { } refusal)
+            return refusal;
+        return existing.RequestHash == Convert.ToHexStringLower(hash.GetHashAndReset())
+            ? new IntakeOutcome(existing, Replayed: true, null)
+            : new IntakeRefusal(IntakeError.KeyReused, $"Idempotency-Key was already used for job {existing.Id} with a different body.");
     }
 
     private async Task DispatchAsync(Job job)
@@ -119,15 +160,16 @@ internal sealed class JobIntake(
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "Job {JobId} is saved but its {Chunks} chunks could not be sent now; the dispatcher will send them", job.Id, job.ChunkCount);
+            logger.LogWarning(ex, "Job {JobId} is saved but its {Chunks} chunks could not be sent now; the stall sweep will send them", job.Id, job.ChunkCount);
         }
     }
 
     /// <summary>
-    /// Pumps the body through the parser (when given) into the sink, storing each full batch, and through the hash.
-    /// Returns a problem for a body over the limit or one the server could not read.
+    /// Pumps the body through the parser (when given) into the sink, staging each full batch through <paramref name="stage"/>,
+    /// and through the hash. Returns a refusal for a body over the limit, one that ends mid-row, or one the server could not read.
     /// </summary>
-    private async Task<ProblemHttpResult?> ReadAsync(PipeReader body, IUploadParser? parser, RowSink? sink, Job job, IncrementalHash hash, long maxBytes, CancellationToken cancellationToken)
+    private static async Task<IntakeRefusal?> ReadAsync(PipeReader body, IUploadParser? parser, RowSink? sink, Func<ValueTask>? stage,
+        IncrementalHash hash, long maxBytes, CancellationToken cancellationToken)
     {
         long total = 0;
         while (true)
@@ -139,7 +181,7 @@ internal sealed class JobIntake(
             }
             catch (BadHttpRequestException ex)
             {
-                return Problems.Status(ex.StatusCode, "The upload could not be read.", ex.Message);
+                return new IntakeRefusal(IntakeError.Unreadable, ex.Message, ex.StatusCode);
             }
 
             var buffer = read.Buffer;
@@ -152,64 +194,26 @@ internal sealed class JobIntake(
             body.AdvanceTo(consumed, sink?.IsFull == true ? consumed : buffer.End);
 
             if (total > maxBytes || (!read.IsCompleted && buffer.Length > maxBytes))
-                return Problems.TooLarge(maxBytes);
+                return TooLarge(maxBytes);
             if (sink is not null)
             {
                 if (sink.ShouldStop) return null;
-                if (sink.IsFull || (done && sink.Pending > 0)) await StoreChunkAsync(job, sink, cancellationToken);
+                if (sink.IsFull || (done && sink.Pending > 0)) await stage!();
                 if (read.IsCompleted && !done && !sink.IsFull && consumed.Equals(buffer.Start))
-                    return Problems.BadRequest("The upload ends in the middle of a row.");
+                    return new IntakeRefusal(IntakeError.Invalid, "The upload ends in the middle of a row.");
             }
             if (done) return null;
         }
     }
 
-    /// <summary>Stores the sink's rows as the job's next chunk: its encoded inputs and its pending work item.</summary>
-    private async Task StoreChunkAsync(Job job, RowSink sink, CancellationToken cancellationToken)
-    {
-        // After the first bad row the submission is refused anyway: keep reading for more errors, store nothing.
-        if (sink.Errors.Count == 0)
-        {
-            var input = new JobInput { JobId = job.Id, ChunkIndex = job.ChunkCount, Features = FeatureBytes.Encode(sink.Batch.Span) };
-            var chunk = new JobChunk
-            {
-                JobId = job.Id,
-                ChunkIndex = job.ChunkCount,
-                FirstRow = sink.BatchFirstRow,
-                RowCount = sink.Pending,
-                Status = ChunkStatus.Pending,
-                DispatchedAt = job.CreatedAt,
-            };
-            db.AddRange(input, chunk);
-            job.ChunkCount++;
-            await db.SaveChangesAsync(cancellationToken);
-            db.Entry(input).State = EntityState.Detached;
-            db.Entry(chunk).State = EntityState.Detached;
-        }
-        sink.Clear();
-    }
+    private static IntakeRefusal TooLarge(long maxBytes) =>
+        new(IntakeError.TooLarge, $"The request body is larger than the limit of {maxBytes} bytes.");
 
-    /// <summary>Rows accepted but not yet scored, across all active jobs.</summary>
-    private Task<long> BacklogAsync(CancellationToken cancellationToken) =>
-        db.Jobs.Where(j => Job.ActiveStatuses.Contains(j.Status))
-            .SumAsync(j => (long)(j.TotalRows - j.ProcessedRows - j.FailedRows), cancellationToken);
+    private static IntakeRefusal TooSlow(JobOptions limits) =>
+        new(IntakeError.TooSlow, $"The upload took longer than {limits.MaxUploadDuration} (Jobs:MaxUploadDuration) and was discarded; submit it again.");
 
-    private static ProblemHttpResult Busy(HttpRequest request, long backlog, long max)
-    {
-        request.HttpContext.Response.Headers.RetryAfter = "30";
-        return Problems.Status(StatusCodes.Status503ServiceUnavailable, "Too much work queued.",
-            $"{backlog} rows are waiting to be scored and this job would take the backlog past the limit of {max}; submit again later.");
-    }
-
-    private Task<Job?> FindAsync(string owner, string key, CancellationToken cancellationToken) =>
-        db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Owner == owner && j.IdempotencyKey == key, cancellationToken);
-
-    private static IntakeOutcome Replay(Job existing, string requestHash) =>
-        existing.RequestHash == requestHash
-            ? new IntakeOutcome(existing, Replayed: true, null)
-            : Problem(Problems.Conflict($"Idempotency-Key was already used for job {existing.Id} with a different body."));
-
-    private static IntakeOutcome Problem(ProblemHttpResult problem) => new(null, false, problem);
+    private IntakeRefusal Busy(long backlog) =>
+        new(IntakeError.Busy, $"{backlog} rows are waiting to be scored and this job would take the backlog past the limit of {options.Value.MaxQueuedRows}; submit again later.");
 
     private static IUploadParser? ParserFor(string? contentType) => MediaType(contentType) switch
     {

@@ -1,7 +1,10 @@
 namespace FlightDelay.Persistence.Jobs;
 
+/// <summary>A job's states; the transitions between them are listed on <c>FlightDelay.Processing.Jobs.JobLifecycle</c>.</summary>
 public enum JobStatus
 {
+    /// <summary>Its upload is still streaming in: chunks are being staged, and nobody but the intake sees the job.</summary>
+    Receiving,
     Queued,
     Running,
     Succeeded,
@@ -48,7 +51,10 @@ public sealed class Job
     /// <summary>States of a job that still has work to do; queries use it as <c>ActiveStatuses.Contains(j.Status)</c>.</summary>
     public static readonly JobStatus[] ActiveStatuses = [JobStatus.Queued, JobStatus.Running];
 
-    public static bool IsFinal(JobStatus status) => !ActiveStatuses.Contains(status);
+    /// <summary>Final states: nothing changes the job any more except its callback's delivery and its removal.</summary>
+    public static readonly JobStatus[] FinalStatuses = [JobStatus.Succeeded, JobStatus.Failed, JobStatus.Canceled];
+
+    public static bool IsFinal(JobStatus status) => FinalStatuses.Contains(status);
 }
 
 public enum CallbackState

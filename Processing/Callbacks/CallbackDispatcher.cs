@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
-using FlightDelay.Persistence;
 using FlightDelay.Persistence.Jobs;
 using FlightDelay.Processing.Jobs;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,7 +18,6 @@ namespace FlightDelay.Processing.Callbacks;
 public sealed class CallbackDispatcher(
     IServiceScopeFactory scopes,
     IHttpClientFactory httpClients,
-    JobMetrics metrics,
     TimeProvider clock,
     IOptions<CallbackOptions> options,
     ILogger<CallbackDispatcher> logger) : SweepService(clock, logger)
@@ -39,24 +36,15 @@ public sealed class CallbackDispatcher(
     /// <summary>One pass over the due callbacks; returns the outcome of each attempt this host made.</summary>
     public async Task<IReadOnlyCollection<string>> SweepAsync(CancellationToken cancellationToken)
     {
-        List<(Guid Id, int Attempts)> due;
+        IReadOnlyList<(Guid JobId, int Attempts)> due;
         await using (var scope = scopes.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
-            var now = Clock.GetUtcNow().UtcDateTime;
-            due = [.. (await db.Jobs.AsNoTracking()
-                .Where(j => j.CallbackState == CallbackState.Pending && j.CallbackNextAttemptAt <= now)
-                .OrderBy(j => j.CallbackNextAttemptAt)
-                .Take(options.Value.MaxConcurrentDeliveries * 4)
-                .Select(j => new { j.Id, j.CallbackAttempts })
-                .ToListAsync(cancellationToken)).Select(j => (j.Id, j.CallbackAttempts))];
-        }
+            due = await scope.ServiceProvider.GetRequiredService<JobLifecycle>().DueCallbacksAsync(options.Value.MaxConcurrentDeliveries * 4, cancellationToken);
 
         var outcomes = new System.Collections.Concurrent.ConcurrentBag<string>();
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrentDeliveries, CancellationToken = cancellationToken },
             async (job, ct) =>
             {
-                if (await AttemptAsync(job.Id, job.Attempts, ct) is { } outcome) outcomes.Add(outcome);
+                if (await AttemptAsync(job.JobId, job.Attempts, ct) is { } outcome) outcomes.Add(outcome);
             });
         return outcomes;
     }
@@ -66,24 +54,12 @@ public sealed class CallbackDispatcher(
     {
         var settings = options.Value;
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
+        var lifecycle = scope.ServiceProvider.GetRequiredService<JobLifecycle>();
         var attempt = seen + 1;
         var now = Clock.GetUtcNow().UtcDateTime;
-        // The claim lasts past the POST's timeout: only a host that died holding it lets it run out.
-        var claimed = await db.Jobs
-            .Where(j => j.Id == jobId && j.CallbackState == CallbackState.Pending && j.CallbackAttempts == seen && j.CallbackNextAttemptAt <= now)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.CallbackAttempts, attempt)
-                .SetProperty(j => j.CallbackNextAttemptAt, now + settings.Timeout + TimeSpan.FromSeconds(30)), cancellationToken);
-        if (claimed == 0) return null;
-
-        var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId, cancellationToken);
-        var versions = await db.Chunks.AsNoTracking()
-            .Where(c => c.JobId == jobId && c.ModelVersion != null)
-            .Select(c => c.ModelVersion!)
-            .Distinct()
-            .OrderBy(v => v)
-            .ToListAsync(cancellationToken);
+        if (await lifecycle.ClaimCallbackAttemptAsync(jobId, seen, settings.Timeout + TimeSpan.FromSeconds(30), cancellationToken) is not { } claim)
+            return null;
+        var (job, versions) = claim;
         var record = new JobCallbackAttempt { JobId = jobId, Attempt = attempt, DeliveryId = Guid.CreateVersion7(), AttemptedAt = now };
 
         var started = Stopwatch.GetTimestamp();
@@ -106,9 +82,7 @@ public sealed class CallbackDispatcher(
             }
             catch (OperationCanceledException)
             {
-                // Stopping mid-POST: give the attempt back for another host to make at once (the receiver dedups by event id).
-                await db.Jobs.Where(j => j.Id == jobId && j.CallbackState == CallbackState.Pending && j.CallbackAttempts == attempt)
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.CallbackAttempts, seen).SetProperty(j => j.CallbackNextAttemptAt, now), CancellationToken.None);
+                await lifecycle.ReturnCallbackClaimAsync(jobId, attempt);
                 throw;
             }
         }
@@ -118,25 +92,14 @@ public sealed class CallbackDispatcher(
         var giveUp = !delivered && (permanent || attempt >= settings.MaxAttempts);
         var state = delivered ? CallbackState.Delivered : giveUp ? CallbackState.Failed : CallbackState.Pending;
         DateTime? next = state == CallbackState.Pending ? Clock.GetUtcNow().UtcDateTime + Backoff(attempt, settings) : null;
-        var outcome = delivered ? "delivered" : giveUp ? "failed" : "retried";
+        await lifecycle.RecordCallbackAttemptAsync(record, state, next);
 
-        await using (var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None))
-        {
-            db.CallbackAttempts.Add(record);
-            await db.SaveChangesAsync(CancellationToken.None);
-            // Only while the claim is still ours; a host that took over after it ran out decides the state instead.
-            await db.Jobs.Where(j => j.Id == jobId && j.CallbackState == CallbackState.Pending && j.CallbackAttempts == attempt)
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CallbackState, state).SetProperty(j => j.CallbackNextAttemptAt, next), CancellationToken.None);
-            await transaction.CommitAsync(CancellationToken.None);
-        }
-
-        metrics.CallbackDelivery(outcome);
         var host = Uri.TryCreate(job.CallbackUrl, UriKind.Absolute, out var uri) ? uri.Host : "?";
         if (giveUp)
             logger.LogWarning("Callback of job {JobId} to {Host} failed on attempt {Attempt} and is given up: {Status} {Error}", jobId, host, attempt, record.StatusCode, record.Error);
         else if (!delivered)
             logger.LogInformation("Callback of job {JobId} to {Host} failed on attempt {Attempt} ({Status} {Error}); next at {Next:o}", jobId, host, attempt, record.StatusCode, record.Error, next);
-        return outcome;
+        return delivered ? "delivered" : giveUp ? "failed" : "retried";
     }
 
     /// <summary>POSTs the signed notification; returns the receiver's status code (its body is not read).</summary>

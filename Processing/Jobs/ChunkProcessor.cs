@@ -4,113 +4,78 @@ using FlightDelay.Contracts;
 using FlightDelay.Persistence;
 using FlightDelay.Persistence.Jobs;
 using FlightDelay.Scoring;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FlightDelay.Processing.Jobs;
 
 /// <summary>
-/// Scores one chunk exactly once, however often its command arrives: lease it (a conditional update, so only
-/// one worker holds it), read its rows, score them in one batch, then in one transaction mark it done (only
-/// while still holding the lease), store its results (one blob) and advance the job.
+/// Scores one delivery of a chunk command: lease the chunk (<see cref="JobLifecycle.LeaseAsync"/>), read its rows,
+/// score them in one batch, and complete it with its results. One delivery is one attempt: transient database faults
+/// are retried within it while the lease lasts; an attempt that fails releases the chunk for a later retry, or fails it
+/// with its job when it was the last (<see cref="JobOptions.MaxAttempts"/>). Never throws for a failed attempt, so the
+/// broker holds no retries of its own.
 /// </summary>
 public sealed class ChunkProcessor(
-    JobsDbContext db,
+    JobLifecycle lifecycle,
     CurrentModel currentModel,
     PredictionMetrics predictionMetrics,
-    JobMetrics metrics,
     TimeProvider clock,
     WorkerIdentity worker,
     IOptions<JobOptions> options,
     ILogger<ChunkProcessor> logger)
 {
+    /// <summary>Waits before retrying a transient fault within one attempt.</summary>
+    private static readonly TimeSpan[] TransientRetries = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)];
+
     public async Task ProcessAsync(ScoreChunk command, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var token = Guid.NewGuid();
-        var chunk = await LeaseAsync(command, token, cancellationToken);
-        if (chunk is null) return;
+        var lease = await lifecycle.LeaseAsync(command, worker.Id, cancellationToken);
+        if (lease is not { Result: LeaseResult.Leased, Chunk: { } chunk }) return;
+        var leaseEnds = clock.GetUtcNow() + options.Value.LeaseDuration;
 
         try
         {
-            await ScoreAndStoreAsync(chunk, token, cancellationToken);
-            metrics.ChunkDone(chunk.RowCount, Stopwatch.GetElapsedTime(started));
+            for (var retry = 0; ; retry++)
+            {
+                try
+                {
+                    await ScoreAndStoreAsync(chunk, lease.Token, started, cancellationToken);
+                    return;
+                }
+                catch (Exception ex) when (retry < TransientRetries.Length && DatabaseErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested
+                    && clock.GetUtcNow() + TransientRetries[retry] < leaseEnds - options.Value.LeaseDuration / 2)
+                {
+                    logger.LogInformation(ex, "Chunk {JobId}/{Chunk}: transient fault, retrying within the lease", chunk.JobId, chunk.ChunkIndex);
+                    await Task.Delay(TransientRetries[retry], clock, cancellationToken);
+                }
+            }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            db.ChangeTracker.Clear();
+            // The host is stopping mid-chunk: hand the chunk back uncounted, so the redelivered command takes it at once.
+            await lifecycle.ReleaseAsync(chunk, lease.Token, error: null);
+            throw;
+        }
+        catch (Exception ex)
+        {
             var reason = $"{ex.GetType().Name}: {ex.Message}";
             if (chunk.Attempts >= options.Value.MaxAttempts)
             {
                 logger.LogError(ex, "Chunk {JobId}/{Chunk} failed on its last attempt ({Attempts})", chunk.JobId, chunk.ChunkIndex, chunk.Attempts);
-                await FailAsync(chunk, $"Chunk {chunk.ChunkIndex} (rows {chunk.FirstRow}-{chunk.FirstRow + chunk.RowCount - 1}) failed after {chunk.Attempts} attempts: {reason}", CancellationToken.None);
+                await lifecycle.FailAsync(chunk, $"{JobLifecycle.Describe(chunk)} failed after {chunk.Attempts} attempts: {reason}", CancellationToken.None);
                 return;
             }
-            logger.LogWarning(ex, "Chunk {JobId}/{Chunk} failed on attempt {Attempts}; it will be retried", chunk.JobId, chunk.ChunkIndex, chunk.Attempts);
-            metrics.ChunkOutcome("retried");
-            await ReleaseAsync(chunk, token, reason);
-            throw;
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down mid-chunk: hand the chunk back so the redelivered command can take it at once.
-            await ReleaseAsync(chunk, token, null);
-            throw;
+            logger.LogWarning(ex, "Chunk {JobId}/{Chunk} failed on attempt {Attempts}; it will be sent again in {Delay}",
+                chunk.JobId, chunk.ChunkIndex, chunk.Attempts, JobLifecycle.RetryDelay(chunk.Attempts, options.Value));
+            await lifecycle.ReleaseAsync(chunk, lease.Token, reason);
         }
     }
 
-    /// <summary>Takes the chunk if it is free (pending, or its lease expired) and its job is still active; null if not ours to do.</summary>
-    private async Task<JobChunk?> LeaseAsync(ScoreChunk command, Guid token, CancellationToken cancellationToken)
+    private async Task ScoreAndStoreAsync(JobChunk chunk, Guid token, long started, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var maxAttempts = options.Value.MaxAttempts;
-        var leased = await db.Chunks
-            .Where(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex
-                && (c.Status == ChunkStatus.Pending || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt < now))
-                && c.Attempts < maxAttempts
-                && db.Jobs.Any(j => j.Id == c.JobId && Job.ActiveStatuses.Contains(j.Status)))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.Status, ChunkStatus.Leased)
-                .SetProperty(c => c.LeaseToken, token)
-                .SetProperty(c => c.WorkerId, worker.Id)
-                .SetProperty(c => c.LeaseExpiresAt, now + options.Value.LeaseDuration)
-                .SetProperty(c => c.Attempts, c => c.Attempts + 1), cancellationToken);
-
-        var chunk = await db.Chunks.AsNoTracking()
-            .SingleOrDefaultAsync(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex, cancellationToken);
-        if (chunk is null)
-        {
-            logger.LogWarning("Chunk {JobId}/{Chunk} does not exist (expired or never created); command dropped", command.JobId, command.ChunkIndex);
-            metrics.ChunkOutcome("skipped");
-            return null;
-        }
-        if (leased == 1)
-        {
-            await db.Jobs.Where(j => j.Id == chunk.JobId && j.Status == JobStatus.Queued)
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Running).SetProperty(j => j.StartedAt, now), cancellationToken);
-            return chunk;
-        }
-
-        var free = chunk.Status == ChunkStatus.Pending || (chunk.Status == ChunkStatus.Leased && chunk.LeaseExpiresAt < now);
-        if (free && chunk.Attempts >= maxAttempts)
-        {
-            await FailAsync(chunk, $"Chunk {chunk.ChunkIndex} (rows {chunk.FirstRow}-{chunk.FirstRow + chunk.RowCount - 1}) failed after {chunk.Attempts} attempts: {chunk.Error}", cancellationToken);
-            return null;
-        }
-        // Done, failed, held by a live worker, or its job is no longer active: a duplicate or a late command.
-        logger.LogDebug("Chunk {JobId}/{Chunk} is {Status}; command skipped", chunk.JobId, chunk.ChunkIndex, chunk.Status);
-        metrics.ChunkOutcome("skipped");
-        return null;
-    }
-
-    private async Task ScoreAndStoreAsync(JobChunk chunk, Guid token, CancellationToken cancellationToken)
-    {
-        var stored = await db.Inputs.AsNoTracking()
-            .Where(i => i.JobId == chunk.JobId && i.ChunkIndex == chunk.ChunkIndex)
-            .Select(i => i.Features)
-            .SingleOrDefaultAsync(cancellationToken)
-            ?? throw new InvalidDataException($"Chunk {chunk.ChunkIndex} has no stored rows.");
+        var stored = await lifecycle.ReadInputsAsync(chunk, cancellationToken);
 
         var features = ArrayPool<float>.Shared.Rent(chunk.RowCount * FlightSchema.FeatureCount);
         var predictions = ArrayPool<Prediction>.Shared.Rent(chunk.RowCount);
@@ -129,102 +94,12 @@ public sealed class ChunkProcessor(
             for (var i = 0; i < scored.Length; i++)
                 ResultBytes.Write(results, i, scored[i].Delayed, scored[i].Probability);
 
-            await CompleteAsync(chunk, token, model.Version, results, cancellationToken);
+            await lifecycle.CompleteAsync(chunk, token, model.Version, results, Stopwatch.GetElapsedTime(started), cancellationToken);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(features);
             ArrayPool<Prediction>.Shared.Return(predictions);
         }
-    }
-
-    private async Task CompleteAsync(JobChunk chunk, Guid token, string version, byte[] results, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-
-        var ours = await db.Chunks
-            .Where(c => c.JobId == chunk.JobId && c.ChunkIndex == chunk.ChunkIndex && c.Status == ChunkStatus.Leased && c.LeaseToken == token)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.Status, ChunkStatus.Done)
-                .SetProperty(c => c.LeaseToken, (Guid?)null)
-                .SetProperty(c => c.FinishedAt, now)
-                .SetProperty(c => c.ModelVersion, version)
-                .SetProperty(c => c.Error, (string?)null), cancellationToken);
-        if (ours == 0)
-        {
-            // Our lease expired and another worker took the chunk over: its results are the ones that count.
-            logger.LogWarning("Chunk {JobId}/{Chunk} lease lost before completion; results discarded", chunk.JobId, chunk.ChunkIndex);
-            metrics.ChunkOutcome("skipped");
-            return;
-        }
-
-        var stored = db.ChunkResults.Add(new JobChunkResult { JobId = chunk.JobId, ChunkIndex = chunk.ChunkIndex, Results = results });
-        await db.SaveChangesAsync(cancellationToken);
-        stored.State = EntityState.Detached;
-
-        // Every SET reads the row as it was, so "ChunksDone + 1 == ChunkCount" means "this was the last chunk".
-        await db.Jobs.Where(j => j.Id == chunk.JobId)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.ProcessedRows, j => j.ProcessedRows + chunk.RowCount)
-                .SetProperty(j => j.ChunksDone, j => j.ChunksDone + 1)
-                .SetProperty(j => j.ModelVersion, version)
-                .Finish(JobStatus.Succeeded, now, when: j => j.Status == JobStatus.Running && j.ChunksDone + 1 == j.ChunkCount),
-                cancellationToken);
-        // Did this update make the job final? The transaction holds the job's row, so this reads what the update left:
-        // only the last chunk brings ChunksDone to ChunkCount, and a job that ended otherwise is not succeeded.
-        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == chunk.JobId)
-            .Select(j => new { j.Status, j.ChunksDone, j.ChunkCount, j.CreatedAt, j.FinishedAt, j.TotalRows })
-            .SingleAsync(cancellationToken);
-
-        await transaction.CommitAsync(cancellationToken);
-        if (job is { Status: JobStatus.Succeeded, FinishedAt: { } finishedAt } && job.ChunksDone == job.ChunkCount)
-            metrics.JobSucceeded(job.CreatedAt, finishedAt, job.TotalRows);
-    }
-
-    /// <summary>Gives the chunk back (pending, lease cleared) if we still hold it; best effort, the lease expires anyway.</summary>
-    private async Task ReleaseAsync(JobChunk chunk, Guid token, string? error)
-    {
-        try
-        {
-            await db.Chunks
-                .Where(c => c.JobId == chunk.JobId && c.ChunkIndex == chunk.ChunkIndex && c.Status == ChunkStatus.Leased && c.LeaseToken == token)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.Status, ChunkStatus.Pending)
-                    .SetProperty(c => c.LeaseToken, (Guid?)null)
-                    .SetProperty(c => c.LeaseExpiresAt, (DateTime?)null)
-                    .SetProperty(c => c.Error, c => error ?? c.Error));
-        }
-        catch (Exception ex)
-        {
-            logger.LogWarning(ex, "Could not release chunk {JobId}/{Chunk}; its lease will expire", chunk.JobId, chunk.ChunkIndex);
-        }
-    }
-
-    /// <summary>Poison work ends here: the chunk and its job are marked failed with the reason, and nothing retries it.</summary>
-    private async Task FailAsync(JobChunk chunk, string reason, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow().UtcDateTime;
-        reason = reason.Length > 2000 ? reason[..2000] : reason;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var marked = await db.Chunks
-            .Where(c => c.JobId == chunk.JobId && c.ChunkIndex == chunk.ChunkIndex && c.Status != ChunkStatus.Done && c.Status != ChunkStatus.Failed)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.Status, ChunkStatus.Failed)
-                .SetProperty(c => c.LeaseToken, (Guid?)null)
-                .SetProperty(c => c.FinishedAt, now)
-                .SetProperty(c => c.Error, reason), cancellationToken);
-        var jobFailed = 0;
-        if (marked == 1)
-        {
-            await db.Jobs.Where(j => j.Id == chunk.JobId)
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.FailedRows, j => j.FailedRows + chunk.RowCount), cancellationToken);
-            // A separate update, so its row count says whether this chunk is the one that made the job final.
-            jobFailed = await db.Jobs.Where(j => j.Id == chunk.JobId && Job.ActiveStatuses.Contains(j.Status))
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Error, reason).Finish(JobStatus.Failed, now), cancellationToken);
-            metrics.ChunkOutcome("failed");
-        }
-        await transaction.CommitAsync(cancellationToken);
-        if (jobFailed == 1) metrics.JobFinished(JobStatus.Failed);
     }
 }

@@ -25,6 +25,13 @@ public sealed class JobOptions
     [Range(1, long.MaxValue)]
     public long MaxQueuedRows { get; set; } = 50_000_000;
 
+    /// <summary>
+    /// Longest an upload may stream. A job still receiving after this (and a minute's grace) is an upload whose process
+    /// died: the sweep removes it and its staged chunks. The API's request timeout for uploads is the same.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    public TimeSpan MaxUploadDuration { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Largest upload accepted by <c>POST /v1/jobs</c>.</summary>
     [Range(1024, long.MaxValue)]
     public long MaxUploadBytes { get; set; } = 256L * 1024 * 1024;
@@ -49,9 +56,19 @@ public sealed class JobOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Attempts at a chunk before it, and its job, are marked failed.</summary>
+    /// <summary>
+    /// Deliveries of a chunk before it, and its job, are marked failed. One delivery is one attempt: within it, transient
+    /// database faults are retried (200 ms, then 1 s) while the lease lasts; an attempt that still fails releases the
+    /// chunk, which is sent again after <see cref="RetryBackoff"/>, doubled per attempt and capped at
+    /// <see cref="StallTimeout"/> (the stall sweep sends it, so add up to <see cref="SweepInterval"/>). With the
+    /// defaults: attempts at about 0, 5, 15, 35 and 75 s.
+    /// </summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Wait before a chunk's second attempt; it doubles for each later one, up to <see cref="StallTimeout"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long a finished job and its results are kept.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]

@@ -1,53 +1,99 @@
 using FlightDelay.Persistence;
 using FlightDelay.Processing.Callbacks;
+using FlightDelay.Processing.Hosting;
 using FlightDelay.Scoring;
 using MassTransit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FlightDelay.Processing.Jobs;
 
+/// <summary>
+/// The job system's registrations, by role. Every host calls <see cref="AddJobStore"/>; then a host that only sends work
+/// (the API when distributed) calls <see cref="AddJobSubmission"/>, one that scores it (a worker, or the API when
+/// embedded) <see cref="AddJobConsumers"/>. Either registers the bus, so call one of them, once.
+/// </summary>
 public static class JobProcessingExtensions
 {
-    /// <summary>True when <c>ConnectionStrings:RabbitMq</c> (an <c>amqp://</c> URI) is set; otherwise MassTransit's in-memory transport.</summary>
-    public static bool UsesRabbitMq(this IConfiguration configuration) =>
-        !string.IsNullOrWhiteSpace(configuration.GetConnectionString("RabbitMq"));
-
     /// <summary>
-    /// The job pipeline: database, model, MassTransit on RabbitMQ (or in memory), and, when
-    /// <paramref name="hostConsumers"/>, the chunk consumer with the stalled-chunk dispatcher, retention and callback delivery.
+    /// The hosting mode (<see cref="JobsHosting"/>, logged at start and shown in readiness), the jobs database, the model,
+    /// <see cref="JobOptions"/>, the job metrics and the <see cref="JobLifecycle"/>. Returns the mode.
+    /// The bus registration logs the mode at start.
     /// </summary>
-    public static IHostApplicationBuilder AddJobPipeline(this IHostApplicationBuilder builder, bool hostConsumers)
+    public static JobsHosting AddJobStore(this IHostApplicationBuilder builder)
     {
-        var configuration = builder.Configuration;
-        if (configuration.UsesRabbitMq() && !configuration.UsesPostgres())
-            throw new InvalidOperationException(
-                "ConnectionStrings:RabbitMq is set but ConnectionStrings:Postgres is not: workers in other processes cannot share the embedded SQLite file. Set both, or neither for the embedded default.");
-
+        var hosting = JobsHosting.From(builder.Configuration);
         var services = builder.Services;
+        services.AddSingleton(hosting);
+        services.AddHealthChecks().AddCheck<JobsHosting.HealthCheck>("hosting", tags: ["ready"]);
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddJobsDatabase(configuration);
+        services.AddJobsDatabase(hosting.Database);
         services.AddFlightModel();
         services.AddSingleton<JobMetrics>();
-        services.AddSingleton<ChunkDispatcher>();
-        // Both hosts check callback URLs (the API at submission, consumers before each delivery); only a host that
-        // delivers them needs the signing key.
+        services.AddScoped<JobLifecycle>();
         services.AddOptions<CallbackOptions>().BindConfiguration(CallbackOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<CallbackOptions>>(new CallbackOptionsValidator(delivers: hostConsumers));
+        return hosting;
+    }
 
+    /// <summary>The sending side: the bus (no consumers) and the <see cref="ChunkDispatcher"/>. Callback URLs are only checked here, not signed.</summary>
+    public static IHostApplicationBuilder AddJobSubmission(this IHostApplicationBuilder builder)
+    {
+        builder.AddJobBus(consumers: false);
+        builder.Services.AddSingleton<IValidateOptions<CallbackOptions>>(new CallbackOptionsValidator(delivers: false));
+        return builder;
+    }
+
+    /// <summary>
+    /// The scoring side: the bus with the chunk consumer, and the sweeps every consumer host runs (stalled chunks,
+    /// retention and abandoned uploads, the state gauges, callback delivery, which needs the signing key).
+    /// </summary>
+    public static IHostApplicationBuilder AddJobConsumers(this IHostApplicationBuilder builder)
+    {
+        builder.AddJobBus(consumers: true);
+        var services = builder.Services;
+        services.AddSingleton<IValidateOptions<CallbackOptions>>(new CallbackOptionsValidator(delivers: true));
+        services.AddSingleton<WorkerIdentity>();
+        services.AddScoped<ChunkProcessor>();
+        services.AddSingleton<StalledChunkDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<StalledChunkDispatcher>());
+        services.AddSingleton<JobRetentionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobRetentionService>());
+        services.AddHostedService<JobStateSweep>();
+        services.AddHttpClient(CallbackDispatcher.HttpClientName, (sp, client) => client.Timeout = sp.GetRequiredService<IOptions<CallbackOptions>>().Value.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(() => new System.Net.Http.SocketsHttpHandler
+            {
+                // A redirect could lead anywhere, past the allow-list: a 3xx is an unsuccessful attempt, not followed.
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            })
+            .RemoveAllLoggers();
+        services.AddSingleton<CallbackDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallbackDispatcher>());
+        return builder;
+    }
+
+    /// <summary>MassTransit on RabbitMQ (distributed) or in memory (embedded), with the chunk consumer when asked.</summary>
+    private static void AddJobBus(this IHostApplicationBuilder builder, bool consumers)
+    {
+        var services = builder.Services;
+        var hosting = services.Select(d => d.ImplementationInstance).OfType<JobsHosting>().SingleOrDefault()
+            ?? throw new InvalidOperationException("Call AddJobStore() before AddJobSubmission() or AddJobConsumers().");
+        if (services.Any(d => d.ServiceType == typeof(ChunkDispatcher)))
+            throw new InvalidOperationException("The job bus is registered already: call AddJobSubmission() or AddJobConsumers(), not both.");
+        services.AddSingleton<ChunkDispatcher>();
+        services.AddHostedService(sp => new HostingModeLog(hosting, consumers, sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<ILogger<JobsHosting>>()));
         services.AddMassTransit(bus =>
         {
-            if (hostConsumers)
+            if (consumers)
                 bus.AddConsumer<ScoreChunkConsumer, ScoreChunkConsumerDefinition>();
-
-            if (configuration.UsesRabbitMq())
+            if (hosting.RabbitMq is { } uri)
             {
-                var uri = new Uri(configuration.GetConnectionString("RabbitMq")!);
-                services.AddHealthChecks().AddCheck("rabbitmq", new Hosting.BrokerHealthCheck(uri), tags: ["ready"]);
+                services.AddHealthChecks().AddCheck("rabbitmq", new BrokerHealthCheck(uri), tags: ["ready"]);
                 bus.UsingRabbitMq((context, rabbit) =>
                 {
                     rabbit.Host(uri);
@@ -59,28 +105,18 @@ public static class JobProcessingExtensions
                 bus.UsingInMemory((context, memory) => memory.ConfigureEndpoints(context));
             }
         });
+    }
 
-        if (hostConsumers)
+    /// <summary>Says at start which mode this process runs in, and whether it scores.</summary>
+    private sealed class HostingModeLog(JobsHosting hosting, bool consumers, IHostEnvironment environment, ILogger<JobsHosting> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
         {
-            services.AddSingleton<WorkerIdentity>();
-            services.AddScoped<ChunkProcessor>();
-            services.AddSingleton<StalledChunkDispatcher>();
-            services.AddHostedService(sp => sp.GetRequiredService<StalledChunkDispatcher>());
-            services.AddSingleton<JobRetentionService>();
-            services.AddHostedService(sp => sp.GetRequiredService<JobRetentionService>());
-            services.AddHostedService<JobStateSweep>();
-            services.AddHttpClient(CallbackDispatcher.HttpClientName, (sp, client) => client.Timeout = sp.GetRequiredService<IOptions<CallbackOptions>>().Value.Timeout)
-                .ConfigurePrimaryHttpMessageHandler(() => new System.Net.Http.SocketsHttpHandler
-                {
-                    // A redirect could lead anywhere, past the allow-list: a 3xx is an unsuccessful attempt, not followed.
-                    AllowAutoRedirect = false,
-                    UseCookies = false,
-                    PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                })
-                .RemoveAllLoggers();
-            services.AddSingleton<CallbackDispatcher>();
-            services.AddHostedService(sp => sp.GetRequiredService<CallbackDispatcher>());
+            logger.LogInformation("{Application}: hosting mode {Mode} ({Description}); {Role}", environment.ApplicationName, hosting.Mode, hosting.Description,
+                consumers ? "scores chunks in this process" : "sends chunks to the workers");
+            return Task.CompletedTask;
         }
-        return builder;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -1,6 +1,3 @@
-using FlightDelay.Persistence;
-using FlightDelay.Persistence.Jobs;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,18 +20,8 @@ public sealed class JobStateSweep(
     protected override async Task<string?> SweepOnceAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
-        var counts = await db.Jobs.GroupBy(j => j.Status).Select(g => new { g.Key, Count = g.LongCount() }).ToListAsync(cancellationToken);
-        var oldest = await db.Jobs.AsNoTracking()
-            .Where(j => Job.ActiveStatuses.Contains(j.Status))
-            .OrderBy(j => j.CreatedAt)
-            .Select(j => (DateTime?)j.CreatedAt)
-            .FirstOrDefaultAsync(cancellationToken);
-
-        var byState = Enum.GetValues<JobStatus>().ToDictionary(
-            s => s.ToString().ToLowerInvariant(),
-            s => counts.FirstOrDefault(c => c.Key == s)?.Count ?? 0);
-        metrics.UpdateState(byState, oldest is { } created ? Math.Max(0, (Clock.GetUtcNow().UtcDateTime - created).TotalSeconds) : 0);
+        var (byState, backlogAge) = await scope.ServiceProvider.GetRequiredService<JobLifecycle>().StateAsync(cancellationToken);
+        metrics.UpdateState(byState, backlogAge.TotalSeconds);
         return null;
     }
 }

@@ -10,7 +10,7 @@ public sealed class ScoreChunkConsumer(ChunkProcessor processor) : IConsumer<Sco
     public Task Consume(ConsumeContext<ScoreChunk> context) => processor.ProcessAsync(context.Message, context.CancellationToken);
 }
 
-/// <summary>Queue name, concurrency and prefetch from <see cref="JobOptions"/>; short in-memory retries.</summary>
+/// <summary>Queue name, concurrency and prefetch from <see cref="JobOptions"/>; no broker retries (<see cref="ChunkProcessor"/> owns the one retry policy).</summary>
 public sealed class ScoreChunkConsumerDefinition : ConsumerDefinition<ScoreChunkConsumer>
 {
     private readonly JobOptions _options;
@@ -26,10 +26,9 @@ public sealed class ScoreChunkConsumerDefinition : ConsumerDefinition<ScoreChunk
         IConsumerConfigurator<ScoreChunkConsumer> consumerConfigurator, IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = _options.ConcurrentChunks * 2;
-        // Short, in-process retries only: long ones would trip RabbitMQ's consumer ack timeout, and the
-        // delayed-exchange plugin is not there. Beyond them the dispatcher re-sends the stalled chunk.
-        endpointConfigurator.UseMessageRetry(r => r.Intervals(200, 1000, 3000));
-        // The database records every chunk's state and error; a faulted command needs no _error queue copy.
+        // One delivery is one attempt (JobOptions.MaxAttempts): no UseMessageRetry here. Retries are the stall sweep's,
+        // from the database, after a backoff. The database records every chunk's state and error, so a command that
+        // faults anyway (the host stopping) needs no _error queue copy.
         endpointConfigurator.DiscardFaultedMessages();
     }
 }

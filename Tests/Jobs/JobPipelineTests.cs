@@ -123,26 +123,57 @@ public class JobPipelineTests
         await AssertExactlyOneResultPerRow(pipeline, id, 1_500);
     }
 
+    /// <summary>
+    /// The one retry policy with the defaults' shape (five attempts, a doubling backoff): every delivery is one attempt,
+    /// each retry is the stall sweep's re-dispatch, and the last failure fails the job with its reason.
+    /// </summary>
     [Fact]
     public async Task A_chunk_that_keeps_failing_fails_the_job_with_its_reason_after_bounded_attempts()
     {
-        await using var pipeline = await Pipeline.StartAsync(workers: 0);
+        await using var pipeline = await Pipeline.StartAsync(workers: 0, new Dictionary<string, string?> { ["Jobs:MaxAttempts"] = "5" });
         var id = await pipeline.Api.SubmitAsync(JobApi.Csv(JobApi.Flights(1_200)));
         await pipeline.ExecuteAsync("UPDATE job_inputs SET features = '\\x07'::bytea WHERE job_id = @id AND chunk_index = 1", ("id", id));
 
         var worker = await pipeline.StartWorkerAsync();
         var job = await pipeline.Api.WaitForStatusAsync(id, "failed");
 
-        Assert.Contains("Chunk 1 (rows 501-1000) failed after 3 attempts", job.GetProperty("error").GetString());
+        Assert.Contains("Chunk 1 (rows 501-1000) failed after 5 attempts", job.GetProperty("error").GetString());
         Assert.Contains("corrupt", job.GetProperty("error").GetString());
         Assert.Equal(500, job.GetProperty("failedRows").GetInt32());
-        Assert.Equal(3, await pipeline.ScalarAsync("SELECT attempts FROM job_chunks WHERE job_id = @id AND chunk_index = 1", ("id", id)));
+        Assert.Equal(5, await pipeline.ScalarAsync("SELECT attempts FROM job_chunks WHERE job_id = @id AND chunk_index = 1", ("id", id)));
         Assert.Equal(0, await pipeline.ScalarAsync("SELECT count(*) FROM job_chunk_results WHERE job_id = @id AND chunk_index = 1", ("id", id)));
         // The worker that failed it counts it, once; the job's other chunks finishing afterwards do not make it succeeded.
         using var workerClient = new HttpClient { BaseAddress = new Uri(worker.Urls.First()) };
         var metrics = await PrometheusText.WaitForAsync(workerClient, "flightdelay_jobs_finished_total", ("status", "failed"));
         Assert.Equal(1, PrometheusText.Sum(metrics, "flightdelay_jobs_finished_total"));
         Assert.Equal(0, PrometheusText.Sum(metrics, "flightdelay_job_duration_per_100k_rows_seconds_count"));
+        // Four failed attempts were released for a retry, and each retry was a re-dispatch: no broker-side retries.
+        Assert.Equal(4, PrometheusText.Sum(metrics, "flightdelay_job_chunks_total", ("outcome", "retried")));
+        Assert.True(PrometheusText.Sum(metrics, "flightdelay_job_chunks_redispatched_total") >= 4);
+    }
+
+    [Fact]
+    public async Task A_chunk_that_fails_twice_then_reads_well_succeeds_on_its_third_delivery()
+    {
+        await using var pipeline = await Pipeline.StartAsync(workers: 0, new Dictionary<string, string?>
+        {
+            ["Jobs:MaxAttempts"] = "5",
+            // Slow enough that the test repairs the row between the second and third attempts.
+            ["Jobs:RetryBackoff"] = "00:00:01",
+            ["Jobs:StallTimeout"] = "00:00:10",
+        });
+        var id = await pipeline.Api.SubmitAsync(JobApi.Csv(JobApi.Flights(1_200)));
+        await pipeline.ExecuteAsync("CREATE TABLE saved AS SELECT features FROM job_inputs WHERE job_id = @id AND chunk_index = 1", ("id", id));
+        await pipeline.ExecuteAsync("UPDATE job_inputs SET features = '\\x07'::bytea WHERE job_id = @id AND chunk_index = 1", ("id", id));
+
+        await pipeline.StartWorkerAsync();
+        await Poll.UntilAsync(() => pipeline.ScalarAsync("SELECT attempts FROM job_chunks WHERE job_id = @id AND chunk_index = 1 AND status = 'Pending'", ("id", id)),
+            attempts => attempts == 2, JobApi.Deadline, "the chunk's second attempt to fail");
+        await pipeline.ExecuteAsync("UPDATE job_inputs SET features = (SELECT features FROM saved) WHERE job_id = @id AND chunk_index = 1", ("id", id));
+
+        await pipeline.Api.WaitForStatusAsync(id, "succeeded");
+        Assert.Equal(3, await pipeline.ScalarAsync("SELECT attempts FROM job_chunks WHERE job_id = @id AND chunk_index = 1", ("id", id)));
+        await AssertExactlyOneResultPerRow(pipeline, id, 1_200);
     }
 
     [Fact]

@@ -18,7 +18,10 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         ["Logging:LogLevel:MassTransit"] = "Error",
     };
 
-    public ApiFactory() => _settings["ConnectionStrings:Sqlite"] = $"Data Source={_sqliteFile}";
+    public ApiFactory() => _settings["ConnectionStrings:Sqlite"] = SqliteConnectionString;
+
+    /// <summary>The embedded database's file, for tests that look at what it stores.</summary>
+    public string SqliteConnectionString => $"Data Source={_sqliteFile}";
 
     public ApiFactory With(string key, string? value)
     {

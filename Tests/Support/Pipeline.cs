@@ -55,6 +55,7 @@ public sealed class Pipeline : IAsyncDisposable
             ["Jobs:StallTimeout"] = "00:00:02",
             ["Jobs:SweepInterval"] = "00:00:00.250",
             ["Jobs:MaxAttempts"] = "3",
+            ["Jobs:RetryBackoff"] = "00:00:00.200",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
 

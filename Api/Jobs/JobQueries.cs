@@ -1,0 +1,150 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text.Unicode;
+using FlightDelay.Persistence;
+using FlightDelay.Persistence.Jobs;
+using FlightDelay.Scoring;
+using Microsoft.EntityFrameworkCore;
+
+namespace FlightDelay.Api.Jobs;
+
+/// <summary>
+/// The read side of jobs: what a client may see of its own jobs and their results. The only reader of stored results
+/// (<see cref="ResultBytes"/>), so a new result field touches this file and the writer in <c>ChunkProcessor</c>.
+/// Jobs still receiving their upload are invisible here, as are other owners' jobs.
+/// </summary>
+internal sealed class JobQueries(JobsDbContext db)
+{
+    /// <summary>The owner's job with this id, or null: another owner's job is as unknown as a missing one.</summary>
+    public Task<Job?> FindAsync(Guid id, string owner, CancellationToken cancellationToken) =>
+        Visible(owner).FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
+
+    /// <summary>Every attempt of a job's callback, in order.</summary>
+    public Task<List<JobCallbackAttempt>> CallbackAttemptsAsync(Guid id, CancellationToken cancellationToken) =>
+        db.CallbackAttempts.AsNoTracking().Where(a => a.JobId == id).OrderBy(a => a.Attempt).ToListAsync(cancellationToken);
+
+    /// <summary>Up to <paramref name="take"/> of the owner's jobs, newest first, from <paramref name="skip"/>, optionally in one status.</summary>
+    public Task<List<Job>> ListAsync(string owner, JobStatus? status, int skip, int take, CancellationToken cancellationToken)
+    {
+        var query = Visible(owner);
+        if (status is { } wanted) query = query.Where(j => j.Status == wanted);
+        return query.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="take"/> results after row <paramref name="after"/>, in row order. While the job runs, the
+    /// page stops before the first chunk not yet scored, so a client following pages misses no row.
+    /// </summary>
+    public async Task<List<JobResultView>> ResultsAsync(Job job, int after, int take, CancellationToken cancellationToken)
+    {
+        var items = new List<JobResultView>(Math.Min(take, job.TotalRows));
+        // A page spans at most take / ChunkSize + 2 chunks.
+        await foreach (var chunk in ScoredChunks(job, after, take, take / job.ChunkSize + 2).WithCancellation(cancellationToken))
+        {
+            var nextRow = items.Count == 0 ? after + 1 : items[^1].Row + 1;
+            if (chunk.FirstRow > nextRow && !Job.IsFinal(job.Status)) break;
+            var rows = ResultBytes.RowCount(chunk.Results);
+            for (var i = 0; i < rows && items.Count < take; i++)
+            {
+                var (delayed, probability) = ResultBytes.Read(chunk.Results, i);
+                items.Add(new JobResultView(chunk.FirstRow + i, delayed, probability, chunk.ModelVersion));
+            }
+            if (items.Count == take) break;
+        }
+        return items;
+    }
+
+    /// <summary>The CSV header <see cref="WriteCsvAsync"/> starts with.</summary>
+    public static ReadOnlySpan<byte> CsvHeader => "row,delayed,probability,model_version\n"u8;
+
+    /// <summary>Writes every result as CSV (<c>row,delayed,probability,model_version</c>) straight from the database, one chunk in memory at a time.</summary>
+    public async Task WriteCsvAsync(Job job, PipeWriter writer, CancellationToken cancellationToken)
+    {
+        CsvHeader.CopyTo(writer.GetSpan(CsvHeader.Length));
+        writer.Advance(CsvHeader.Length);
+        await foreach (var chunk in ScoredChunks(job, 0, job.ChunkSize, int.MaxValue).WithCancellation(cancellationToken))
+        {
+            var rows = ResultBytes.RowCount(chunk.Results);
+            for (var i = 0; i < rows; i++)
+            {
+                var (delayed, probability) = ResultBytes.Read(chunk.Results, i);
+                var span = writer.GetSpan(128);
+                Utf8.TryWrite(span, CultureInfo.InvariantCulture,
+                    $"{chunk.FirstRow + i},{(delayed ? 1 : 0)},{probability:R},{chunk.ModelVersion}\n", out var written);
+                writer.Advance(written);
+                if (i % 4096 == 4095) await writer.FlushAsync(cancellationToken);
+            }
+        }
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>The probability histogram (<paramref name="bins"/> bins over [0, 1]) and rows and delayed rows by airline index (the last is "other").</summary>
+    public async Task<(int[] Histogram, (int Rows, int Delayed)[] Airlines)> SummaryAsync(Job job, int bins, CancellationToken cancellationToken)
+    {
+        var histogram = new int[bins];
+        var airlines = new (int Rows, int Delayed)[FlightSchema.Airlines.Count + 1];
+        // One chunk at a time: its inputs say each row's airline, its results what was predicted. Memory stays one chunk.
+        var chunks = (from result in db.ChunkResults.AsNoTracking()
+                      join input in db.Inputs.AsNoTracking() on new { result.JobId, result.ChunkIndex } equals new { input.JobId, input.ChunkIndex }
+                      where result.JobId == job.Id
+                      orderby result.ChunkIndex
+                      select new { input.Features, result.Results }).AsAsyncEnumerable();
+        var features = ArrayPool<float>.Shared.Rent(job.ChunkSize * FlightSchema.FeatureCount);
+        try
+        {
+            await foreach (var chunk in chunks.WithCancellation(cancellationToken))
+            {
+                var inputs = FeatureBytes.Decode(chunk.Features, features.AsSpan(0, job.ChunkSize * FlightSchema.FeatureCount));
+                var rows = ResultBytes.RowCount(chunk.Results);
+                for (var row = 0; row < rows; row++)
+                {
+                    var (delayed, probability) = ResultBytes.Read(chunk.Results, row);
+                    histogram[Math.Clamp((int)(probability * bins), 0, bins - 1)]++;
+                    var airline = row < inputs ? AirlineIndex(features.AsSpan(row * FlightSchema.FeatureCount, FlightSchema.FeatureCount)) : FlightSchema.Airlines.Count;
+                    airlines[airline] = (airlines[airline].Rows + 1, airlines[airline].Delayed + (delayed ? 1 : 0));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(features);
+        }
+        return (histogram, airlines);
+    }
+
+    private IQueryable<Job> Visible(string owner) =>
+        db.Jobs.AsNoTracking().Where(j => j.Owner == owner && j.Status != JobStatus.Receiving);
+
+    /// <summary>Scored results of a chunk: rows <see cref="FirstRow"/>.., scored by <see cref="ModelVersion"/>.</summary>
+    private sealed record ScoredChunk(int FirstRow, string? ModelVersion, byte[] Results);
+
+    /// <summary>
+    /// Up to <paramref name="chunks"/> of the job's scored chunks with rows after <paramref name="after"/>, in row order,
+    /// one in memory at a time. Each is cut in SQL to its rows after <paramref name="after"/>, at most <paramref name="rows"/>
+    /// of them, so a page reads the bytes it shows rather than whole chunks.
+    /// </summary>
+    private IAsyncEnumerable<ScoredChunk> ScoredChunks(Job job, int after, int rows, int chunks) =>
+        (from result in db.ChunkResults.AsNoTracking()
+         join chunk in db.Chunks.AsNoTracking() on new { result.JobId, result.ChunkIndex } equals new { chunk.JobId, chunk.ChunkIndex }
+         where result.JobId == job.Id && result.ChunkIndex >= after / job.ChunkSize
+         orderby result.ChunkIndex
+         let skipped = Math.Max(0, after - chunk.FirstRow + 1)
+         select new ScoredChunk(chunk.FirstRow + skipped, chunk.ModelVersion,
+             JobsDbContext.Substr(result.Results, skipped * ResultBytes.RowBytes + 1, rows * ResultBytes.RowBytes)))
+        .Take(chunks)
+        .AsAsyncEnumerable();
+
+    /// <summary>The airline a row names: the one 1 among features 0..22 with the other 22 at 0; anything else is "other".</summary>
+    private static int AirlineIndex(ReadOnlySpan<float> row)
+    {
+        var found = FlightSchema.Airlines.Count;
+        for (var i = 0; i < FlightSchema.Airlines.Count; i++)
+        {
+            if (row[i] == 0) continue;
+            if (row[i] != 1 || found != FlightSchema.Airlines.Count) return FlightSchema.Airlines.Count;
+            found = i;
+        }
+        return found;
+    }
+}

@@ -1,0 +1,41 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace FlightDelay.Persistence;
+
+/// <summary>What a database error means, the same question answered for PostgreSQL and SQLite in one place.</summary>
+public static class DatabaseErrors
+{
+    /// <summary>The write broke a unique index or primary key (PostgreSQL 23505, SQLite's constraint error).</summary>
+    public static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
+    {
+        PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
+        SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 1555 or 2067, // SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
+        _ => false,
+    };
+
+    /// <summary>The write referred to a row that is not there (PostgreSQL 23503, SQLite's foreign key constraint error).</summary>
+    public static bool IsForeignKeyViolation(DbUpdateException exception) => exception.InnerException switch
+    {
+        PostgresException postgres => postgres.SqlState == PostgresErrorCodes.ForeignKeyViolation,
+        SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode == 787, // SQLITE_CONSTRAINT_FOREIGNKEY
+        _ => false,
+    };
+
+    /// <summary>
+    /// A fault that the same statement may not meet again: a dropped connection, a failover, a timeout, a deadlock or
+    /// serialization failure, SQLite's busy or locked database. Worth retrying within a chunk's lease.
+    /// </summary>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        DbUpdateException { InnerException: { } inner } => IsTransient(inner),
+        InvalidOperationException { InnerException: { } inner } => IsTransient(inner), // EF's "an exception was thrown while reading"
+        NpgsqlException npgsql => npgsql.IsTransient,
+        SqliteException sqlite => sqlite.SqliteErrorCode is 5 or 6, // SQLITE_BUSY, SQLITE_LOCKED
+        DbException db => db.IsTransient,
+        TimeoutException => true,
+        _ => false,
+    };
+}

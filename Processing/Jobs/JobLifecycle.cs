@@ -1,0 +1,603 @@
+using System.Linq.Expressions;
+using FlightDelay.Contracts;
+using FlightDelay.Persistence;
+using FlightDelay.Persistence.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FlightDelay.Processing.Jobs;
+
+/// <summary>
+/// Every state change of a job, its chunks and its callback, each one named method with a typed outcome; nothing else
+/// writes these tables. Each change is a conditional update (the WHERE holds the state it leaves), so two processes
+/// racing for one transition get one winner, and the loser learns it from the row count. Metrics are recorded here,
+/// from the outcomes, after the commit that made them true.
+/// <code>
+/// job:      (new) ──BeginIntake──▶ receiving ──Accept──▶ queued ──Lease──▶ running ──Complete (last chunk)──▶ succeeded
+///           receiving ──AbandonIntake / RemoveAbandonedIntakes──▶ (removed)
+///           queued|running ──Fail (a chunk out of attempts)──▶ failed
+///           queued|running ──Cancel / Delete──▶ canceled
+///           succeeded|failed|canceled ──Delete / Expire (retention)──▶ (removed)
+/// chunk:    (new) ──StageChunk──▶ pending ──Lease──▶ leased ──Complete──▶ done
+///           leased ──Release──▶ pending (due again after the retry backoff, or at once when the host stops)
+///           pending|leased(expired) ──ClaimStalled──▶ pending, sent again
+///           pending|leased(expired) with no attempts left ──Fail──▶ failed
+/// callback: (job becomes final) ──▶ pending ──ClaimCallbackAttempt──▶ attempt n claimed
+///           claimed ──RecordCallbackAttempt──▶ delivered | pending (backoff) | failed
+///           claimed ──ReturnCallbackClaim (host stopping)──▶ pending, due now
+/// </code>
+/// A chunk's lease token makes its completion exactly-once: only the holder of the current lease may mark it done,
+/// and the results' primary key refuses a second copy.
+/// </summary>
+public sealed class JobLifecycle(
+    JobsDbContext db,
+    JobMetrics metrics,
+    TimeProvider clock,
+    IOptions<JobOptions> options,
+    ILogger<JobLifecycle> logger)
+{
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    // ─── intake ────────────────────────────────────────────────────────────────────────────────────────────
+
+    /// <summary>
+    /// Records a new job as <see cref="JobStatus.Receiving"/> (invisible to every reader) so its chunks can be staged
+    /// one short write at a time. With an idempotency key already taken by this owner, returns that job instead
+    /// (<see cref="IntakeStart.Existing"/>): the unique index decides between overlapping requests, at once.
+    /// </summary>
+    public async Task<IntakeStart> BeginIntakeAsync(string owner, string? idempotencyKey, string? callbackUrl, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var job = new Job
+            {
+                Id = Guid.CreateVersion7(),
+                Status = JobStatus.Receiving,
+                CreatedAt = Now,
+                ChunkSize = options.Value.ChunkSize,
+                Owner = owner,
+                IdempotencyKey = idempotencyKey,
+                CallbackUrl = callbackUrl,
+            };
+            db.Jobs.Add(job);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                return new IntakeStart(job, Existing: false);
+            }
+            catch (DbUpdateException ex) when (idempotencyKey is not null && DatabaseErrors.IsUniqueViolation(ex) && attempt < 3)
+            {
+                // Another request holds the key. Read its job; if it vanished meanwhile (an abandoned upload), try again.
+                db.ChangeTracker.Clear();
+                if (await FindByKeyAsync(owner, idempotencyKey, cancellationToken) is { } existing)
+                    return new IntakeStart(existing, Existing: true);
+            }
+            finally
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores one chunk of a receiving job: its encoded rows and its pending work item, in one short write. False when
+    /// the job is gone (removed as abandoned while this upload was still streaming).
+    /// </summary>
+    public async Task<bool> StageChunkAsync(Job job, int chunkIndex, int firstRow, int rowCount, byte[] features, CancellationToken cancellationToken)
+    {
+        db.AddRange(
+            new JobInput { JobId = job.Id, ChunkIndex = chunkIndex, Features = features },
+            new JobChunk { JobId = job.Id, ChunkIndex = chunkIndex, FirstRow = firstRow, RowCount = rowCount, Status = ChunkStatus.Pending, DispatchedAt = job.CreatedAt });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException ex) when (DatabaseErrors.IsForeignKeyViolation(ex))
+        {
+            return false;
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Makes a received job visible and queued, in one short transaction, unless the backlog would pass
+    /// <see cref="JobOptions.MaxQueuedRows"/> (<see cref="AcceptResult.Busy"/>) or the job is gone (removed as
+    /// abandoned: <see cref="AcceptResult.Gone"/>). The caller sends the chunks after an accept, and removes the job
+    /// after a refusal.
+    /// </summary>
+    public async Task<AcceptOutcome> AcceptAsync(Job job, int totalRows, int chunkCount, string requestHash, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var backlog = await BacklogAsync(cancellationToken);
+        if (backlog + totalRows > options.Value.MaxQueuedRows)
+            return new AcceptOutcome(AcceptResult.Busy, backlog);
+        var accepted = await db.Jobs.Where(j => j.Id == job.Id && j.Status == JobStatus.Receiving)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Status, JobStatus.Queued)
+                .SetProperty(j => j.TotalRows, totalRows)
+                .SetProperty(j => j.ChunkCount, chunkCount)
+                .SetProperty(j => j.RequestHash, requestHash), cancellationToken);
+        if (accepted == 0) return new AcceptOutcome(AcceptResult.Gone, backlog);
+        // From now the stall sweep answers for these chunks: it sends any whose command goes missing.
+        await db.Chunks.Where(c => c.JobId == job.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.DispatchedAt, now), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        job.Status = JobStatus.Queued;
+        job.TotalRows = totalRows;
+        job.ChunkCount = chunkCount;
+        job.RequestHash = requestHash;
+        return new AcceptOutcome(AcceptResult.Accepted, backlog);
+    }
+
+    /// <summary>
+    /// Removes a job whose upload failed or was refused, with its staged chunks, while it is still receiving; also the
+    /// chunks staged after the sweep had already removed the job (a database that does not enforce foreign keys keeps them).
+    /// </summary>
+    public async Task AbandonIntakeAsync(Guid jobId)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        if (!await db.Jobs.AnyAsync(j => j.Id == jobId && j.Status != JobStatus.Receiving))
+        {
+            await db.Inputs.Where(i => i.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
+            await db.Chunks.Where(c => c.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
+            await db.Jobs.Where(j => j.Id == jobId).ExecuteDeleteAsync(CancellationToken.None);
+        }
+        await transaction.CommitAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Removes uploads that never finished (their process died mid-upload): jobs still receiving after
+    /// <see cref="JobOptions.MaxUploadDuration"/> and a minute's grace.
+    /// </summary>
+    public Task<int> RemoveAbandonedIntakesAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = Now - options.Value.MaxUploadDuration - TimeSpan.FromMinutes(1);
+        return RemoveAsync(db.Jobs.Where(j => j.Status == JobStatus.Receiving && j.CreatedAt < cutoff), cancellationToken);
+    }
+
+    /// <summary>Rows accepted but not yet scored, across all active jobs.</summary>
+    public Task<long> BacklogAsync(CancellationToken cancellationToken) =>
+        db.Jobs.Where(j => Job.ActiveStatuses.Contains(j.Status))
+            .SumAsync(j => (long)(j.TotalRows - j.ProcessedRows - j.FailedRows), cancellationToken);
+
+    private Task<Job?> FindByKeyAsync(string owner, string key, CancellationToken cancellationToken) =>
+        db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Owner == owner && j.IdempotencyKey == key, cancellationToken);
+
+    // ─── a client's job ──────────────────────────────────────────────────────────────────────────────────
+
+    /// <summary>Cancels the owner's queued or running job; running chunks finish, results already stored stay.</summary>
+    public async Task<CancelOutcome> CancelAsync(Guid id, string owner, CancellationToken cancellationToken)
+    {
+        var canceled = await db.Jobs
+            .Where(j => j.Id == id && j.Owner == owner && Job.ActiveStatuses.Contains(j.Status))
+            .ExecuteUpdateAsync(s => s.Finish(JobStatus.Canceled, Now), cancellationToken);
+        if (canceled == 1) metrics.JobFinished(JobStatus.Canceled);
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.Owner == owner && j.Status != JobStatus.Receiving, cancellationToken);
+        return new CancelOutcome(job is null ? CancelResult.NotFound : canceled == 1 ? CancelResult.Canceled : CancelResult.AlreadyFinal, job);
+    }
+
+    /// <summary>
+    /// Removes the owner's job with its inputs, results and callback record now; a queued or running job is canceled
+    /// first (in its own commit, so a worker finishing a chunk meanwhile takes its locks in the same order as ours).
+    /// A pending callback is dropped with the job. False when there is no such job.
+    /// </summary>
+    public async Task<bool> DeleteAsync(Guid id, string owner, CancellationToken cancellationToken)
+    {
+        await CancelAsync(id, owner, cancellationToken);
+        return await RemoveAsync(db.Jobs.Where(j => j.Id == id && j.Owner == owner && j.Status != JobStatus.Receiving), cancellationToken) > 0;
+    }
+
+    /// <summary>Removes jobs that finished longer ago than <see cref="JobOptions.Retention"/>; returns how many.</summary>
+    public Task<int> ExpireAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = Now - options.Value.Retention;
+        return RemoveAsync(db.Jobs.Where(j => j.FinishedAt != null && j.FinishedAt < cutoff), cancellationToken);
+    }
+
+    /// <summary>Deletes the selected jobs and every row that hangs off them, in one transaction; returns the jobs removed.</summary>
+    private async Task<int> RemoveAsync(IQueryable<Job> selected, CancellationToken cancellationToken)
+    {
+        var ids = selected.Select(j => j.Id);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.ChunkResults.Where(r => ids.Contains(r.JobId)).ExecuteDeleteAsync(cancellationToken);
+        await db.Inputs.Where(i => ids.Contains(i.JobId)).ExecuteDeleteAsync(cancellationToken);
+        await db.Chunks.Where(c => ids.Contains(c.JobId)).ExecuteDeleteAsync(cancellationToken);
+        await db.CallbackAttempts.Where(a => ids.Contains(a.JobId)).ExecuteDeleteAsync(cancellationToken);
+        var removed = await selected.ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return removed;
+    }
+
+    // ─── chunks ──────────────────────────────────────────────────────────────────────────────────────────
+
+    /// <summary>
+    /// Takes the chunk for this delivery if it is free (pending, or its lease expired), has attempts left and its job is
+    /// active: one delivery is one attempt. A free chunk with no attempts left is failed here, with its job.
+    /// </summary>
+    public async Task<LeaseOutcome> LeaseAsync(ScoreChunk command, string workerId, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var token = Guid.NewGuid();
+        var maxAttempts = options.Value.MaxAttempts;
+        var leased = await db.Chunks
+            .Where(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex
+                && (c.Status == ChunkStatus.Pending || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt < now))
+                && c.Attempts < maxAttempts
+                && db.Jobs.Any(j => j.Id == c.JobId && Job.ActiveStatuses.Contains(j.Status)))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.Status, ChunkStatus.Leased)
+                .SetProperty(c => c.LeaseToken, token)
+                .SetProperty(c => c.WorkerId, workerId)
+                .SetProperty(c => c.LeaseExpiresAt, now + options.Value.LeaseDuration)
+                .SetProperty(c => c.Attempts, c => c.Attempts + 1), cancellationToken);
+
+        var chunk = await db.Chunks.AsNoTracking()
+            .SingleOrDefaultAsync(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex, cancellationToken);
+        if (chunk is null)
+        {
+            logger.LogWarning("Chunk {JobId}/{Chunk} does not exist (removed, or never created); command dropped", command.JobId, command.ChunkIndex);
+            metrics.ChunkOutcome("skipped");
+            return new LeaseOutcome(LeaseResult.Missing, null, token);
+        }
+        if (leased == 1)
+        {
+            await db.Jobs.Where(j => j.Id == chunk.JobId && j.Status == JobStatus.Queued)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Running).SetProperty(j => j.StartedAt, now), cancellationToken);
+            return new LeaseOutcome(LeaseResult.Leased, chunk, token);
+        }
+
+        var free = chunk.Status == ChunkStatus.Pending || (chunk.Status == ChunkStatus.Leased && chunk.LeaseExpiresAt < now);
+        if (free && chunk.Attempts >= maxAttempts)
+        {
+            await FailAsync(chunk, $"{Describe(chunk)} failed after {chunk.Attempts} attempts: {chunk.Error}", cancellationToken);
+            return new LeaseOutcome(LeaseResult.Exhausted, chunk, token);
+        }
+        // Done, failed, held by a live worker, or its job is no longer active: a duplicate or a late command.
+        logger.LogDebug("Chunk {JobId}/{Chunk} is {Status}; command skipped", chunk.JobId, chunk.ChunkIndex, chunk.Status);
+        metrics.ChunkOutcome("skipped");
+        return new LeaseOutcome(LeaseResult.Skipped, chunk, token);
+    }
+
+    /// <summary>The leased chunk's rows, as <see cref="FeatureBytes"/> encoded them at intake.</summary>
+    public async Task<byte[]> ReadInputsAsync(JobChunk chunk, CancellationToken cancellationToken) =>
+        await db.Inputs.AsNoTracking()
+            .Where(i => i.JobId == chunk.JobId && i.ChunkIndex == chunk.ChunkIndex)
+            .Select(i => i.Features)
+            .SingleOrDefaultAsync(cancellationToken)
+        ?? throw new InvalidDataException($"Chunk {chunk.ChunkIndex} has no stored rows.");
+
+    /// <summary>
+    /// Marks the chunk done, stores its results (<see cref="ResultBytes"/>) and advances its job, in one transaction,
+    /// only while <paramref name="token"/> is still the chunk's lease; the job succeeds with its last chunk.
+    /// </summary>
+    public async Task<CompleteResult> CompleteAsync(JobChunk chunk, Guid token, string modelVersion, byte[] results, TimeSpan elapsed, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var ours = await db.Chunks
+            .Where(c => c.JobId == chunk.JobId && c.ChunkIndex == chunk.ChunkIndex && c.Status == ChunkStatus.Leased && c.LeaseToken == token)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.Status, ChunkStatus.Done)
+                .SetProperty(c => c.LeaseToken, (Guid?)null)
+                .SetProperty(c => c.FinishedAt, now)
+                .SetProperty(c => c.ModelVersion, modelVersion)
+                .SetProperty(c => c.Error, (string?)null), cancellationToken);
+        if (ours == 0)
+        {
+            // Our lease expired and another worker took the chunk over (or the job was removed): its results count.
+            logger.LogWarning("Chunk {JobId}/{Chunk} lease lost before completion; results discarded", chunk.JobId, chunk.ChunkIndex);
+            metrics.ChunkOutcome("skipped");
+            return CompleteResult.LeaseLost;
+        }
+
+        db.ChunkResults.Add(new JobChunkResult { JobId = chunk.JobId, ChunkIndex = chunk.ChunkIndex, Results = results });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+
+        // Every SET reads the row as it was, so "ChunksDone + 1 == ChunkCount" means "this was the last chunk".
+        await db.Jobs.Where(j => j.Id == chunk.JobId)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.ProcessedRows, j => j.ProcessedRows + chunk.RowCount)
+                .SetProperty(j => j.ChunksDone, j => j.ChunksDone + 1)
+                .SetProperty(j => j.ModelVersion, modelVersion)
+                .Finish(JobStatus.Succeeded, now, when: j => j.Status == JobStatus.Running && j.ChunksDone + 1 == j.ChunkCount),
+                cancellationToken);
+        // Did this update make the job final? The transaction holds the job's row, so this reads what the update left:
+        // only the last chunk brings ChunksDone to ChunkCount, and a job that ended otherwise is not succeeded.
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == chunk.JobId)
+            .Select(j => new { j.Status, j.ChunksDone, j.ChunkCount, j.CreatedAt, j.FinishedAt, j.TotalRows })
+            .SingleAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        metrics.ChunkDone(chunk.RowCount, elapsed);
+        if (job is not { Status: JobStatus.Succeeded, FinishedAt: { } finishedAt } || job.ChunksDone != job.ChunkCount)
+            return CompleteResult.Completed;
+        metrics.JobSucceeded(job.CreatedAt, finishedAt, job.TotalRows);
+        return CompleteResult.JobSucceeded;
+    }
+
+    /// <summary>
+    /// Gives a chunk back (pending, lease cleared) while <paramref name="token"/> still holds it. After a failed attempt
+    /// (<paramref name="error"/> given) the stall sweep sends it again once <see cref="RetryDelay"/> has passed; when the
+    /// host is stopping (no error) the attempt is not counted and the redelivered command may take it at once.
+    /// Best effort: the lease expires anyway.
+    /// </summary>
+    public async Task ReleaseAsync(JobChunk chunk, Guid token, string? error)
+    {
+        var now = Now;
+        // The sweep re-sends a pending chunk StallTimeout after DispatchedAt; set it so that falls after the backoff.
+        var dispatchedAt = error is null ? now : now - options.Value.StallTimeout + RetryDelay(chunk.Attempts, options.Value);
+        var uncount = error is null ? 1 : 0;
+        try
+        {
+            await db.Chunks
+                .Where(c => c.JobId == chunk.JobId && c.ChunkIndex == chunk.ChunkIndex && c.Status == ChunkStatus.Leased && c.LeaseToken == token)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ChunkStatus.Pending)
+                    .SetProperty(c => c.LeaseToken, (Guid?)null)
+                    .SetProperty(c => c.LeaseExpiresAt, (DateTime?)null)
+                    .SetProperty(c => c.DispatchedAt, dispatchedAt)
+                    .SetProperty(c => c.Attempts, c => c.Attempts - uncount)
+                    .SetProperty(c => c.Error, c => error ?? c.Error));
+            if (error is not null) metrics.ChunkOutcome("retried");
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Could not release chunk {JobId}/{Chunk}; its lease will expire", chunk.JobId, chunk.ChunkIndex);
+        }
+    }
+
+    /// <summary>
+    /// How long after failed attempt <paramref name="attempt"/> the chunk is sent again:
+    /// <see cref="JobOptions.RetryBackoff"/> doubled per attempt, at most <see cref="JobOptions.StallTimeout"/>.
+    /// </summary>
+    public static TimeSpan RetryDelay(int attempt, JobOptions options) =>
+        TimeSpan.FromTicks(Math.Min(options.StallTimeout.Ticks, options.RetryBackoff.Ticks * (1L << Math.Clamp(attempt - 1, 0, 20))));
+
+    /// <summary>Poison work ends here: the chunk and its job are marked failed with the reason, and nothing retries it.</summary>
+    public async Task FailAsync(JobChunk chunk, string reason, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        reason = reason.Length > 2000 ? reason[..2000] : reason;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var marked = await db.Chunks
+            .Where(c => c.JobId == chunk.JobId && c.ChunkIndex == chunk.ChunkIndex && c.Status != ChunkStatus.Done && c.Status != ChunkStatus.Failed)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.Status, ChunkStatus.Failed)
+                .SetProperty(c => c.LeaseToken, (Guid?)null)
+                .SetProperty(c => c.FinishedAt, now)
+                .SetProperty(c => c.Error, reason), cancellationToken);
+        var jobFailed = 0;
+        if (marked == 1)
+        {
+            await db.Jobs.Where(j => j.Id == chunk.JobId)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.FailedRows, j => j.FailedRows + chunk.RowCount), cancellationToken);
+            // A separate update, so its row count says whether this chunk is the one that made the job final.
+            jobFailed = await db.Jobs.Where(j => j.Id == chunk.JobId && Job.ActiveStatuses.Contains(j.Status))
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Error, reason).Finish(JobStatus.Failed, now), cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        if (marked == 1) metrics.ChunkOutcome("failed");
+        if (jobFailed == 1) metrics.JobFinished(JobStatus.Failed);
+    }
+
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> chunks of active jobs whose command was lost (pending and not sent for
+    /// <see cref="JobOptions.StallTimeout"/>, or leased by a worker whose lease ran out) for sending again. The claim moves
+    /// <see cref="JobChunk.DispatchedAt"/> only if no other host moved it first, so one sweep of one host sends each.
+    /// </summary>
+    public async Task<IReadOnlyList<ScoreChunk>> ClaimStalledAsync(int limit, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var stalledBefore = now - options.Value.StallTimeout;
+        var stalled = await db.Chunks.AsNoTracking()
+            .Where(c => (c.Status == ChunkStatus.Pending || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt < now))
+                && c.DispatchedAt < stalledBefore
+                && db.Jobs.Any(j => j.Id == c.JobId && Job.ActiveStatuses.Contains(j.Status)))
+            .OrderBy(c => c.DispatchedAt)
+            .Take(limit)
+            .Select(c => new { c.JobId, c.ChunkIndex, c.DispatchedAt })
+            .ToListAsync(cancellationToken);
+
+        var claimed = new List<ScoreChunk>();
+        foreach (var chunk in stalled)
+        {
+            var won = await db.Chunks
+                .Where(c => c.JobId == chunk.JobId && c.ChunkIndex == chunk.ChunkIndex && c.DispatchedAt == chunk.DispatchedAt)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.DispatchedAt, now), cancellationToken);
+            if (won == 1) claimed.Add(new ScoreChunk(chunk.JobId, chunk.ChunkIndex));
+        }
+        metrics.Redispatched(claimed.Count);
+        return claimed;
+    }
+
+    // ─── callbacks ───────────────────────────────────────────────────────────────────────────────────────
+
+    /// <summary>Pending callbacks that are due, oldest first: each job's id and the attempts claimed so far.</summary>
+    public async Task<IReadOnlyList<(Guid JobId, int Attempts)>> DueCallbacksAsync(int limit, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var due = await db.Jobs.AsNoTracking()
+            .Where(j => j.CallbackState == CallbackState.Pending && j.CallbackNextAttemptAt <= now)
+            .OrderBy(j => j.CallbackNextAttemptAt)
+            .Take(limit)
+            .Select(j => new { j.Id, j.CallbackAttempts })
+            .ToListAsync(cancellationToken);
+        return [.. due.Select(j => (j.Id, j.CallbackAttempts))];
+    }
+
+    /// <summary>
+    /// Claims attempt <paramref name="seen"/> + 1 of the job's callback for <paramref name="claimFor"/> (past the POST's
+    /// timeout: only a host that died holding it lets it run out). Returns the job and the model versions that scored it,
+    /// or null when another host claimed that attempt first.
+    /// </summary>
+    public async Task<(Job Job, IReadOnlyList<string> ModelVersions)?> ClaimCallbackAttemptAsync(Guid jobId, int seen, TimeSpan claimFor, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var claimed = await db.Jobs
+            .Where(j => j.Id == jobId && j.CallbackState == CallbackState.Pending && j.CallbackAttempts == seen && j.CallbackNextAttemptAt <= now)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.CallbackAttempts, seen + 1)
+                .SetProperty(j => j.CallbackNextAttemptAt, now + claimFor), cancellationToken);
+        if (claimed == 0) return null;
+        var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId, cancellationToken);
+        var versions = await db.Chunks.AsNoTracking()
+            .Where(c => c.JobId == jobId && c.ModelVersion != null)
+            .Select(c => c.ModelVersion!)
+            .Distinct()
+            .OrderBy(v => v)
+            .ToListAsync(cancellationToken);
+        return (job, versions);
+    }
+
+    /// <summary>The host stopped mid-POST: gives the attempt back, due now, for another host (receivers dedupe by event id).</summary>
+    public Task ReturnCallbackClaimAsync(Guid jobId, int attempt) =>
+        db.Jobs.Where(j => j.Id == jobId && j.CallbackState == CallbackState.Pending && j.CallbackAttempts == attempt)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.CallbackAttempts, attempt - 1).SetProperty(j => j.CallbackNextAttemptAt, Now), CancellationToken.None);
+
+    /// <summary>
+    /// Records a made attempt and the callback's new state (<see cref="CallbackState.Pending"/> again with
+    /// <paramref name="nextAttemptAt"/>, delivered or failed) in one transaction; the state changes only while the claim
+    /// is still ours (a host that took over after it ran out decides instead).
+    /// </summary>
+    public async Task RecordCallbackAttemptAsync(JobCallbackAttempt attempt, CallbackState state, DateTime? nextAttemptAt)
+    {
+        await using (var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None))
+        {
+            db.CallbackAttempts.Add(attempt);
+            await db.SaveChangesAsync(CancellationToken.None);
+            db.ChangeTracker.Clear();
+            await db.Jobs.Where(j => j.Id == attempt.JobId && j.CallbackState == CallbackState.Pending && j.CallbackAttempts == attempt.Attempt)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CallbackState, state).SetProperty(j => j.CallbackNextAttemptAt, nextAttemptAt), CancellationToken.None);
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        metrics.CallbackDelivery(state switch
+        {
+            CallbackState.Delivered => "delivered",
+            CallbackState.Failed => "failed",
+            _ => "retried",
+        });
+    }
+
+    // ─── gauges ──────────────────────────────────────────────────────────────────────────────────────────
+
+    /// <summary>Visible jobs by state, and the age of the oldest active job (zero when none), for the state gauges.</summary>
+    public async Task<(IReadOnlyDictionary<string, long> ByState, TimeSpan BacklogAge)> StateAsync(CancellationToken cancellationToken)
+    {
+        var counts = await db.Jobs.Where(j => j.Status != JobStatus.Receiving)
+            .GroupBy(j => j.Status).Select(g => new { g.Key, Count = g.LongCount() }).ToListAsync(cancellationToken);
+        var oldest = await db.Jobs.AsNoTracking()
+            .Where(j => Job.ActiveStatuses.Contains(j.Status))
+            .OrderBy(j => j.CreatedAt)
+            .Select(j => (DateTime?)j.CreatedAt)
+            .FirstOrDefaultAsync(cancellationToken);
+        var byState = Enum.GetValues<JobStatus>().Where(s => s != JobStatus.Receiving).ToDictionary(
+            s => s.ToString().ToLowerInvariant(),
+            s => counts.FirstOrDefault(c => c.Key == s)?.Count ?? 0);
+        return (byState, oldest is { } created ? TimeSpan.FromTicks(Math.Max(0, (Now - created).Ticks)) : TimeSpan.Zero);
+    }
+
+    /// <summary>"Chunk 3 (rows 1501-2000)", for errors a client reads.</summary>
+    public static string Describe(JobChunk chunk) => $"Chunk {chunk.ChunkIndex} (rows {chunk.FirstRow}-{chunk.FirstRow + chunk.RowCount - 1})";
+}
+
+/// <summary>The job a submission works on: a new receiving one, or (<see cref="Existing"/>) the one its idempotency key already names.</summary>
+public sealed record IntakeStart(Job Job, bool Existing);
+
+public enum AcceptResult
+{
+    Accepted,
+    Busy,
+    Gone,
+}
+
+/// <summary>How <see cref="JobLifecycle.AcceptAsync"/> went, and the backlog (rows) it saw.</summary>
+public sealed record AcceptOutcome(AcceptResult Result, long Backlog);
+
+public enum CancelResult
+{
+    Canceled,
+    AlreadyFinal,
+    NotFound,
+}
+
+/// <summary>How a cancel went, and the job as it is after it (null when not found).</summary>
+public sealed record CancelOutcome(CancelResult Result, Job? Job);
+
+public enum LeaseResult
+{
+    /// <summary>This delivery holds the chunk: score it.</summary>
+    Leased,
+
+    /// <summary>Done, failed, held by a live worker, or its job is not active: a duplicate or late command.</summary>
+    Skipped,
+
+    /// <summary>No such chunk (its job was removed).</summary>
+    Missing,
+
+    /// <summary>Free, but out of attempts: failed now, with its job.</summary>
+    Exhausted,
+}
+
+/// <summary>A lease attempt: the chunk as read after it, and the token that proves the lease when <see cref="LeaseResult.Leased"/>.</summary>
+public sealed record LeaseOutcome(LeaseResult Result, JobChunk? Chunk, Guid Token);
+
+public enum CompleteResult
+{
+    Completed,
+
+    /// <summary>Completed, and it was the job's last chunk: the job succeeded.</summary>
+    JobSucceeded,
+
+    /// <summary>The lease had passed to another worker (or the job was removed): nothing was written.</summary>
+    LeaseLost,
+}
+
+/// <summary>The one way a job becomes final, used by every transition above that ends one.</summary>
+internal static class JobFinish
+{
+    /// <summary>
+    /// Sets the final <paramref name="status"/> and finish time and, for a job with a callback, queues its notification
+    /// as pending and due now, in the same UPDATE (a durable outbox: a job never ends without its callback on record).
+    /// With <paramref name="when"/>, only on rows for which it holds (every SET reads the row as it was, so one
+    /// condition decides all columns).
+    /// </summary>
+    public static UpdateSettersBuilder<Job> Finish(this UpdateSettersBuilder<Job> setters, JobStatus status, DateTime now, Expression<Func<Job, bool>>? when = null)
+    {
+        if (!Job.IsFinal(status)) throw new ArgumentException($"{status} is not a final status.", nameof(status));
+        return setters
+            .SetProperty(j => j.Status, If(when, _ => status, j => j.Status))
+            .SetProperty(j => j.FinishedAt, If(when, _ => (DateTime?)now, j => j.FinishedAt))
+            .SetProperty(j => j.CallbackState, If(when, j => j.CallbackUrl != null ? CallbackState.Pending : j.CallbackState, j => j.CallbackState))
+            .SetProperty(j => j.CallbackNextAttemptAt, If(when, j => j.CallbackUrl != null ? now : j.CallbackNextAttemptAt, j => j.CallbackNextAttemptAt));
+    }
+
+    /// <summary><c>j => when(j) ? then(j) : otherwise(j)</c>, or just <paramref name="then"/> without a condition.</summary>
+    private static Expression<Func<Job, T>> If<T>(Expression<Func<Job, bool>>? when, Expression<Func<Job, T>> then, Expression<Func<Job, T>> otherwise)
+    {
+        if (when is null) return then;
+        var job = when.Parameters[0];
+        return Expression.Lambda<Func<Job, T>>(
+            Expression.Condition(when.Body, Rebind(then, job), Rebind(otherwise, job)), job);
+    }
+
+    private static Expression Rebind<T>(Expression<Func<Job, T>> lambda, ParameterExpression job) =>
+        new Rebinder(lambda.Parameters[0], job).Visit(lambda.Body);
+
+    private sealed class Rebinder(ParameterExpression from, ParameterExpression to) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : node;
+    }
+}
