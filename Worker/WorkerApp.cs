@@ -1,6 +1,7 @@
 using FlightDelay.Persistence;
 using FlightDelay.Processing.Hosting;
 using FlightDelay.Processing.Jobs;
+using FlightDelay.ServiceDefaults;
 
 namespace FlightDelay.Worker;
 

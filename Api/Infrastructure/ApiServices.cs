@@ -1,8 +1,8 @@
 using FlightDelay.Api.Jobs;
 using FlightDelay.Api.Predictions;
 using FlightDelay.Api.Security;
-using FlightDelay.Processing.Hosting;
 using FlightDelay.Processing.Jobs;
+using FlightDelay.ServiceDefaults;
 using Scalar.AspNetCore;
 
 namespace FlightDelay.Api.Infrastructure;

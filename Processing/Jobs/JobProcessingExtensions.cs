@@ -3,6 +3,8 @@ using FlightDelay.Processing.Callbacks;
 using FlightDelay.Processing.Hosting;
 using FlightDelay.Scoring;
 using MassTransit;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -35,6 +37,10 @@ public static class JobProcessingExtensions
         services.AddFlightModel();
         services.AddSingleton<JobMetrics>();
         services.AddScoped<JobLifecycle>();
+        // This module's telemetry: the job meters, the model's (registered by AddFlightModel above), and the traces of
+        // the bus and the database (recorded only when ServiceDefaults enables tracing).
+        services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(JobMetrics.MeterName, PredictionMetrics.MeterName, ModelReloader.MeterName));
+        services.ConfigureOpenTelemetryTracerProvider(t => t.AddSource("MassTransit", "Npgsql"));
         services.AddOptions<CallbackOptions>().BindConfiguration(CallbackOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return hosting;
     }

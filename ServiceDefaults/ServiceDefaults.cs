@@ -1,5 +1,4 @@
 using System.Text.Json;
-using FlightDelay.Scoring;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -13,9 +12,13 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace FlightDelay.Processing.Hosting;
+namespace FlightDelay.ServiceDefaults;
 
-/// <summary>Telemetry and health endpoints shared by the Api and Worker hosts.</summary>
+/// <summary>
+/// Telemetry and health endpoints shared by the Api and Worker hosts. Modules register their own meters and trace
+/// sources (<c>ConfigureOpenTelemetryMeterProvider</c>, <c>ConfigureOpenTelemetryTracerProvider</c>) where they register
+/// their services; this adds what every host has: ASP.NET Core's and the runtime's.
+/// </summary>
 public static class ServiceDefaults
 {
     /// <summary>
@@ -30,13 +33,12 @@ public static class ServiceDefaults
             .ConfigureResource(r => r.AddService(serviceName))
             .WithMetrics(m => m
                 .AddAspNetCoreInstrumentation()
-                .AddMeter("System.Runtime", PredictionMetrics.MeterName, ModelReloader.MeterName, "FlightDelay.Jobs")
+                .AddMeter("System.Runtime")
                 .AddPrometheusExporter());
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             otel.WithTracing(t => t
-                    .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/metrics"))
-                    .AddSource("MassTransit", "FlightDelay.Jobs", "Npgsql"))
+                    .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/metrics")))
                 .UseOtlpExporter();
         }
         return builder;
