@@ -10,6 +10,7 @@ namespace FlightDelay.Tests.Jobs;
 /// Property tests of the upload readers over thousands of random and mutated inputs, fed in random pieces:
 /// they never throw, never loop, and every row is either accepted or reported (nothing silently dropped).
 /// </summary>
+[Trait("Tier", "Fast")]
 public class ParserFuzzTests
 {
     private const int Cases = 1500;

@@ -7,6 +7,7 @@ using FlightDelay.Tests.Support;
 namespace FlightDelay.Tests.Jobs;
 
 /// <summary>The streaming CSV and JSON readers, fed in arbitrary pieces as the network would.</summary>
+[Trait("Tier", "Fast")]
 public class UploadParserTests
 {
     private static (List<float[]> Rows, List<RowError> Errors) Parse(IUploadParser parser, string text, int pieceSize = 7, int maxRows = 1_000_000)

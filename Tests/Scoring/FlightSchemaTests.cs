@@ -3,6 +3,7 @@ using FlightDelay.Tests.Support;
 
 namespace FlightDelay.Tests.Scoring;
 
+[Trait("Tier", "Fast")]
 public class FlightSchemaTests
 {
     [Theory]
