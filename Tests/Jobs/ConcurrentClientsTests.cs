@@ -40,17 +40,9 @@ public abstract class ConcurrentClientsTests : IAsyncLifetime
     [Fact]
     public async Task A_slow_upload_holds_no_lock_and_a_second_request_with_its_key_is_a_409_at_once()
     {
-        var flights = JobApi.Flights(3 * ChunkSize);
-        var csv = JobApi.Csv(flights);
-        var half = csv.IndexOf('\n', csv.Length / 2) + 1;
-        using var slow = new GatedContent(csv[..half], csv[half..]);
-        var slowUpload = Api.SendAsync(Submission(slow, "order-7"));
+        var (csv, slow, slowUpload) = await StartSlowUploadAsync("order-7", seed: 7);
         try
         {
-            // The upload is streaming: its job is receiving and its first chunks are staged, each in a write of its own.
-            await Poll.UntilAsync(() => ScalarAsync(
-                    "SELECT count(*) FROM job_chunks c JOIN jobs j ON j.id = c.job_id WHERE j.idempotency_key = @key AND j.status = 'Receiving'", ("key", "order-7")),
-                staged => staged >= 1, JobApi.Deadline, "the slow upload's first chunk to be staged");
 
             // The same key again (a client's retry after a timeout): refused at once, not after the upload, never a 5xx.
             using (var retry = new CancellationTokenSource(NotBlocked))
@@ -113,13 +105,7 @@ public abstract class ConcurrentClientsTests : IAsyncLifetime
     [Fact]
     public async Task An_upload_the_client_abandons_leaves_nothing_behind()
     {
-        var csv = JobApi.Csv(JobApi.Flights(3 * ChunkSize, seed: 5));
-        var half = csv.IndexOf('\n', csv.Length / 2) + 1;
-        using var slow = new GatedContent(csv[..half], csv[half..]);
-        var upload = Api.SendAsync(Submission(slow, "abandoned"));
-        await Poll.UntilAsync(() => ScalarAsync(
-                "SELECT count(*) FROM job_chunks c JOIN jobs j ON j.id = c.job_id WHERE j.idempotency_key = @key", ("key", "abandoned")),
-            staged => staged >= 1, JobApi.Deadline, "the upload's first chunk to be staged");
+        var (csv, slow, upload) = await StartSlowUploadAsync("abandoned", seed: 5);
 
         slow.Abort();
         await Assert.ThrowsAnyAsync<Exception>(() => upload);
@@ -128,21 +114,16 @@ public abstract class ConcurrentClientsTests : IAsyncLifetime
             jobs => jobs == 0, JobApi.Deadline, "the abandoned upload's job to be removed");
         Assert.Equal(0, await ScalarAsync("SELECT count(*) FROM job_chunks"));
         Assert.Equal(0, await ScalarAsync("SELECT count(*) FROM job_inputs"));
-        // The key is free again.
-        var id = await Api.SubmitAsync(csv);
-        await Api.WaitForStatusAsync(id, "succeeded");
+        // The key is free again: a new submission with it makes a new job.
+        var again = await Api.SubmitCsvAsync(csv, "abandoned");
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        Assert.False(again.Headers.Contains("Idempotent-Replayed"));
     }
 
     [Fact]
     public async Task An_upload_whose_process_died_is_swept_after_the_longest_upload_time()
     {
-        var csv = JobApi.Csv(JobApi.Flights(3 * ChunkSize, seed: 6));
-        var half = csv.IndexOf('\n', csv.Length / 2) + 1;
-        using var slow = new GatedContent(csv[..half], csv[half..]);
-        var upload = Api.SendAsync(Submission(slow, "orphan"));
-        await Poll.UntilAsync(() => ScalarAsync(
-                "SELECT count(*) FROM job_chunks c JOIN jobs j ON j.id = c.job_id WHERE j.idempotency_key = @key", ("key", "orphan")),
-            staged => staged >= 1, JobApi.Deadline, "the upload's first chunk to be staged");
+        var (_, slow, upload) = await StartSlowUploadAsync("orphan", seed: 6);
         try
         {
             // As if its process had died long ago: a receiving job older than Jobs:MaxUploadDuration.
@@ -186,6 +167,22 @@ public abstract class ConcurrentClientsTests : IAsyncLifetime
 
     protected abstract Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters);
 
+    /// <summary>
+    /// Starts a CSV upload of three chunks with <paramref name="key"/> that holds back its second half until released;
+    /// returns once its job is receiving and its first chunk is staged (in a write of its own, while the upload streams).
+    /// </summary>
+    private async Task<(string Csv, GatedContent Body, Task<HttpResponseMessage> Response)> StartSlowUploadAsync(string key, int seed)
+    {
+        var csv = JobApi.Csv(JobApi.Flights(3 * ChunkSize, seed));
+        var half = csv.IndexOf('\n', csv.Length / 2) + 1;
+        var body = new GatedContent(csv[..half], csv[half..]);
+        var response = Api.SendAsync(Submission(body, key));
+        await Poll.UntilAsync(() => ScalarAsync(
+                "SELECT count(*) FROM job_chunks c JOIN jobs j ON j.id = c.job_id WHERE j.idempotency_key = @key AND j.status = 'Receiving'", ("key", key)),
+            staged => staged >= 1, JobApi.Deadline, $"the first chunk of upload '{key}' to be staged");
+        return (csv, body, response);
+    }
+
     private static HttpRequestMessage Submission(HttpContent content, string? key)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = content };
@@ -213,24 +210,20 @@ public sealed class EmbeddedConcurrentClientsTests : ConcurrentClientsTests
         await _factory.DisposeAsync();
     }
 
-    protected override async Task<long> ScalarAsync(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(_factory.SqliteConnectionString);
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    protected override async Task<long> ScalarAsync(string sql, params (string Name, object Value)[] parameters) =>
+        await CommandAsync(sql, parameters, async c => Convert.ToInt64(await c.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
 
-    protected override async Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
+    protected override Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters) =>
+        CommandAsync(sql, parameters, c => c.ExecuteNonQueryAsync());
+
+    private async Task<T> CommandAsync<T>(string sql, (string Name, object Value)[] parameters, Func<Microsoft.Data.Sqlite.SqliteCommand, Task<T>> run)
     {
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(_factory.SqliteConnectionString);
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        await command.ExecuteNonQueryAsync();
+        return await run(command);
     }
 }
 
