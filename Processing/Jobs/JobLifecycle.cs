@@ -51,6 +51,9 @@ public sealed class JobLifecycle(
     {
         for (var attempt = 1; ; attempt++)
         {
+            // A retry of a finished submission is the common case: find it without a failed insert (which EF logs as an error).
+            if (idempotencyKey is not null && await FindByKeyAsync(owner, idempotencyKey, cancellationToken) is { } found)
+                return new IntakeStart(found, Existing: true);
             var job = new Job
             {
                 Id = Guid.CreateVersion7(),
@@ -69,10 +72,8 @@ public sealed class JobLifecycle(
             }
             catch (DbUpdateException ex) when (idempotencyKey is not null && DatabaseErrors.IsUniqueViolation(ex) && attempt < 3)
             {
-                // Another request holds the key. Read its job; if it vanished meanwhile (an abandoned upload), try again.
-                db.ChangeTracker.Clear();
-                if (await FindByKeyAsync(owner, idempotencyKey, cancellationToken) is { } existing)
-                    return new IntakeStart(existing, Existing: true);
+                // An overlapping request took the key between the look-up and the insert: the next turn finds its job
+                // (or, if that upload was abandoned meanwhile, inserts again).
             }
             finally
             {

@@ -105,10 +105,12 @@ public abstract class ConcurrentClientsTests : IAsyncLifetime
     [Fact]
     public async Task An_upload_the_client_abandons_leaves_nothing_behind()
     {
-        var (csv, slow, upload) = await StartSlowUploadAsync("abandoned", seed: 5);
+        using var client = new CancellationTokenSource();
+        var (csv, _, upload) = await StartSlowUploadAsync("abandoned", seed: 5, client.Token);
 
-        slow.Abort();
-        await Assert.ThrowsAnyAsync<Exception>(() => upload);
+        // The client gives up mid-upload (a timeout, a closed laptop): the server sees the request aborted.
+        await client.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => upload);
 
         await Poll.UntilAsync(() => ScalarAsync("SELECT count(*) FROM jobs WHERE idempotency_key = @key", ("key", "abandoned")),
             jobs => jobs == 0, JobApi.Deadline, "the abandoned upload's job to be removed");
@@ -171,12 +173,12 @@ public abstract class ConcurrentClientsTests : IAsyncLifetime
     /// Starts a CSV upload of three chunks with <paramref name="key"/> that holds back its second half until released;
     /// returns once its job is receiving and its first chunk is staged (in a write of its own, while the upload streams).
     /// </summary>
-    private async Task<(string Csv, GatedContent Body, Task<HttpResponseMessage> Response)> StartSlowUploadAsync(string key, int seed)
+    private async Task<(string Csv, GatedContent Body, Task<HttpResponseMessage> Response)> StartSlowUploadAsync(string key, int seed, CancellationToken aborted = default)
     {
         var csv = JobApi.Csv(JobApi.Flights(3 * ChunkSize, seed));
         var half = csv.IndexOf('\n', csv.Length / 2) + 1;
         var body = new GatedContent(csv[..half], csv[half..]);
-        var response = Api.SendAsync(Submission(body, key));
+        var response = Api.SendAsync(Submission(body, key), aborted);
         await Poll.UntilAsync(() => ScalarAsync(
                 "SELECT count(*) FROM job_chunks c JOIN jobs j ON j.id = c.job_id WHERE j.idempotency_key = @key AND j.status = 'Receiving'", ("key", key)),
             staged => staged >= 1, JobApi.Deadline, $"the first chunk of upload '{key}' to be staged");

@@ -5,12 +5,11 @@ namespace FlightDelay.Tests.Support;
 
 /// <summary>
 /// A request body that a test streams in two parts: a head at once, then nothing until <see cref="Release"/>, then
-/// the tail. It stands for a slow client holding its upload open; with
-/// <see cref="Abort"/> the client gives up instead.
+/// the tail. It stands for a slow client holding its upload open.
 /// </summary>
 public sealed class GatedContent : HttpContent
 {
-    private readonly TaskCompletionSource<bool> _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _head;
     private readonly string _tail;
 
@@ -20,15 +19,13 @@ public sealed class GatedContent : HttpContent
         Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(mediaType);
     }
 
-    public void Release() => _gate.TrySetResult(true);
-
-    public void Abort() => _gate.TrySetResult(false);
+    public void Release() => _gate.TrySetResult();
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
     {
         await stream.WriteAsync(Encoding.UTF8.GetBytes(_head));
         await stream.FlushAsync();
-        if (!await _gate.Task) throw new IOException("The client gave up on its upload.");
+        await _gate.Task;
         await stream.WriteAsync(Encoding.UTF8.GetBytes(_tail));
     }
 
