@@ -8,14 +8,6 @@ namespace FlightDelay.Persistence;
 /// <summary>What a database error means, the same question answered for PostgreSQL and SQLite in one place.</summary>
 public static class DatabaseErrors
 {
-    /// <summary>The write broke a unique index or primary key (PostgreSQL 23505, SQLite's constraint error).</summary>
-    public static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
-    {
-        PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
-        SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 1555 or 2067, // SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
-        _ => false,
-    };
-
     /// <summary>The write referred to a row that is not there (PostgreSQL 23503, SQLite's foreign key constraint error).</summary>
     public static bool IsForeignKeyViolation(DbUpdateException exception) => exception.InnerException switch
     {

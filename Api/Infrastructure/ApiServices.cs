@@ -12,8 +12,16 @@ public static class ApiServices
     /// <summary>The request-timeout policy for job uploads and result downloads.</summary>
     public const string LongTransfer = "long-transfer";
 
+    /// <summary>Where the API listens when nothing says otherwise (<c>--urls</c>, <c>ASPNETCORE_URLS</c>, <c>ASPNETCORE_HTTP_PORTS</c>, <c>Kestrel:Endpoints</c>).</summary>
+    public const string DefaultUrl = "http://localhost:5080";
+
     public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
     {
+        // A default, not an override: a launch profile's applicationUrl would silently win over the user's own URLs.
+        var configuration = builder.Configuration;
+        if (string.IsNullOrEmpty(configuration["urls"]) && string.IsNullOrEmpty(configuration["http_ports"])
+            && string.IsNullOrEmpty(configuration["https_ports"]) && !configuration.GetSection("Kestrel:Endpoints").Exists())
+            builder.WebHost.UseUrls(DefaultUrl);
         builder.AddServiceDefaults("flightdelay-api");
         // Embedded (no RabbitMQ), the API is the whole system: it scores the chunks itself.
         if (builder.AddJobStore().ConsumersInApi) builder.AddJobConsumers();
@@ -37,6 +45,7 @@ public static class ApiServices
                 TimeoutStatusCode = StatusCodes.Status408RequestTimeout,
             }));
         builder.Services.AddProblemDetails();
+        builder.Services.AddHttpConventions();
         builder.Services.AddOpenApi(o => o.DocumentApiKeys());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         return builder;
@@ -56,7 +65,10 @@ public static class ApiServices
             context.Response.Headers["Referrer-Policy"] = "no-referrer";
             return next(context);
         });
+        app.UseHeadAsGet();
         app.UseStaticFiles();
+        app.UseRouting();
+        app.UseContentCodings();
         app.UseApiKeys();
         app.UseRateLimiter();
         app.UseRequestTimeouts();

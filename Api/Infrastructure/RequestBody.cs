@@ -49,6 +49,7 @@ internal static class RequestBody
                 return unreadable(ex);
             }
 
+
             var buffer = read.Buffer;
             if (buffer.Length > maxBytes)
             {

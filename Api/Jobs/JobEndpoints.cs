@@ -37,7 +37,10 @@ public static class JobEndpoints
                 Anything but a 2xx answer is retried with backoff; redirects are not followed. A URL that is not allowed is a 400.
                 """)
             .DocumentsBody<Predictions.PredictionRequest>()
+            .DocumentsCsvBody("A header line naming airline, flightType and month (in any order) and a row per flight; or 37 numeric feature columns per row, with or without a header.")
             .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
+            // The limit on the decompressed body, which request decompression enforces as it reads.
+            .WithMetadata(new RequestSizeLimitAttribute(app.ServiceProvider.GetRequiredService<IOptions<JobOptions>>().Value.MaxUploadBytes))
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -66,7 +69,7 @@ public static class JobEndpoints
         HttpRequest request,
         CurrentClient client,
         [FromHeader(Name = IdempotencyKeyHeader), Description("Makes a retried submission return the original job (at most 200 characters).")] string? idempotencyKey,
-        [FromHeader(Name = CallbackUrlHeader), Description("An allowed https URL to POST a signed notification to when the job ends.")] string[]? callbackUrl,
+        [FromHeader(Name = CallbackUrlHeader), Description("An allowed https URL to POST a signed notification to when the job ends.")] string? callbackUrl,
         JobIntake intake,
         IOptions<CallbackOptions> callbacks,
         IOptions<JobOptions> jobs,
@@ -74,9 +77,9 @@ public static class JobEndpoints
     {
         if (idempotencyKey?.Length > 200)
             return Problems.BadRequest("Idempotency-Key may be at most 200 characters.");
-        if (callbackUrl?.Length > 1)
+        if (request.Headers[CallbackUrlHeader].Count > 1)
             return Problems.BadRequest("Send at most one Callback-Url header.");
-        var callback = callbackUrl is [var single] ? single : "";
+        var callback = callbackUrl ?? "";
         if (callback.Length > 0 && CallbackUrls.WhyRefused(callback, callbacks.Value) is { } refused)
             return Problems.BadRequest(refused, new Dictionary<string, object?> { ["header"] = CallbackUrlHeader });
 
@@ -126,14 +129,17 @@ public static class JobEndpoints
         context.Response.Headers.ETag = etag;
         if (!Job.IsFinal(job.Status))
             context.Response.Headers.RetryAfter = "2";
-        if (context.Request.Headers.IfNoneMatch.Any(v => v is not null && (v == etag || v == "*")))
+        if (HttpConventions.IsNotModified(context.Request, etag))
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         var attempts = job.CallbackUrl is null ? null : await queries.CallbackAttemptsAsync(id, context.RequestAborted);
         return TypedResults.Ok(JobView.Of(job, attempts));
     }
 
     /// <summary><c>GET /v1/jobs</c>'s query: <c>status</c> (a job status name), <c>offset</c> (default 0) and <c>limit</c> (1 to 100, default 20).</summary>
-    internal sealed record JobListQuery(string? Status, int? Offset, int? Limit);
+    internal sealed record JobListQuery(
+        [property: FromQuery(Name = "status")] string? Status,
+        [property: FromQuery(Name = "offset")] int? Offset,
+        [property: FromQuery(Name = "limit")] int? Limit);
 
     internal static async Task<Results<Ok<JobList>, ProblemHttpResult>> List([AsParameters] JobListQuery query, CurrentClient client, JobQueries queries, CancellationToken cancellationToken)
     {
@@ -155,7 +161,9 @@ public static class JobEndpoints
     }
 
     /// <summary><c>GET /v1/jobs/{id}/results</c>'s query: results after row <c>after</c> (default 0), at most <c>limit</c> (1 to 10,000, default 1,000).</summary>
-    internal sealed record ResultPageQuery(int? After, int? Limit);
+    internal sealed record ResultPageQuery(
+        [property: FromQuery(Name = "after")] int? After,
+        [property: FromQuery(Name = "limit")] int? Limit);
 
     internal static async Task<Results<Ok<JobResultPage>, EmptyHttpResult, ProblemHttpResult>> Results(
         Guid id, [AsParameters] ResultPageQuery query, HttpContext context, CurrentClient client, JobQueries queries)
@@ -175,7 +183,8 @@ public static class JobEndpoints
             return Problems.NotFound($"There is no job {id}.");
 
         var items = await queries.ResultsAsync(job, from, take, context.RequestAborted);
-        var next = items.Count == take || (!Job.IsFinal(job.Status) && job.ProcessedRows < job.TotalRows)
+        // A full page has a next one unless it ended at the job's last row; a running job's page always has one.
+        var next = (items.Count == take && items[^1].Row < job.TotalRows) || (!Job.IsFinal(job.Status) && job.ProcessedRows < job.TotalRows)
             ? $"/v1/jobs/{id}/results?after={(items.Count == 0 ? from : items[^1].Row)}&limit={take}"
             : null;
         if (!Job.IsFinal(job.Status)) context.Response.Headers.RetryAfter = "2";

@@ -65,7 +65,7 @@ internal sealed class JobIntake(
     private const int MaxUnitBytes = 1024 * 1024;
 
     /// <summary>The media types <see cref="SubmitAsync"/> reads, for a 415's text.</summary>
-    public const string Accepted = "text/csv or application/json";
+    public const string Accepted = "text/csv or application/json (or any application/*+json)";
 
     /// <param name="body">The upload, read to its end (or to the first reason to refuse it).</param>
     /// <param name="contentType">Its Content-Type header, which picks the parser.</param>
@@ -184,6 +184,7 @@ internal sealed class JobIntake(
                 return new IntakeRefusal(IntakeError.Unreadable, ex.Message, ex.StatusCode);
             }
 
+
             var buffer = read.Buffer;
             var consumed = parser is null ? buffer.End : parser.Parse(buffer, read.IsCompleted, sink!);
             foreach (var segment in buffer.Slice(0, consumed))
@@ -218,7 +219,9 @@ internal sealed class JobIntake(
     private static IUploadParser? ParserFor(string? contentType) => MediaType(contentType) switch
     {
         "text/csv" or "application/csv" => new CsvUploadParser(MaxUnitBytes),
+        // Any application/*+json is JSON (RFC 6839), as on the sync routes.
         "application/json" => new JsonUploadParser(MaxUnitBytes),
+        var json when json.StartsWith("application/", StringComparison.Ordinal) && json.EndsWith("+json", StringComparison.Ordinal) => new JsonUploadParser(MaxUnitBytes),
         _ => null,
     };
 

@@ -72,7 +72,8 @@ internal sealed class JsonUploadParser(int maxFlightBytes) : IUploadParser
                 case (Phase.Start, JsonTokenType.StartObject):
                     _phase = Phase.Property;
                     break;
-                case (Phase.Property, JsonTokenType.PropertyName) when reader.ValueTextEquals("flights"u8):
+                // Property names match case-insensitively, as the sync routes' reader (JsonSerializerDefaults.Web) does.
+                case (Phase.Property, JsonTokenType.PropertyName) when string.Equals(reader.GetString(), "flights", StringComparison.OrdinalIgnoreCase):
                     if (!reader.Read())
                     {
                         reader = before;

@@ -75,7 +75,11 @@ public sealed class ChunkProcessor(
 
     private async Task ScoreAndStoreAsync(JobChunk chunk, Guid token, long started, CancellationToken cancellationToken)
     {
-        var stored = await lifecycle.ReadInputsAsync(chunk, cancellationToken);
+        if (await lifecycle.ReadInputsAsync(chunk, cancellationToken) is not { } stored)
+        {
+            logger.LogDebug("Chunk {JobId}/{Chunk} was removed with its job while leased; nothing to score", chunk.JobId, chunk.ChunkIndex);
+            return;
+        }
 
         var features = ArrayPool<float>.Shared.Rent(chunk.RowCount * FlightSchema.FeatureCount);
         var predictions = ArrayPool<Prediction>.Shared.Rent(chunk.RowCount);

@@ -51,9 +51,6 @@ public sealed class JobLifecycle(
     {
         for (var attempt = 1; ; attempt++)
         {
-            // A retry of a finished submission is the common case: find it without a failed insert (which EF logs as an error).
-            if (idempotencyKey is not null && await FindByKeyAsync(owner, idempotencyKey, cancellationToken) is { } found)
-                return new IntakeStart(found, Existing: true);
             var job = new Job
             {
                 Id = Guid.CreateVersion7(),
@@ -64,21 +61,19 @@ public sealed class JobLifecycle(
                 IdempotencyKey = idempotencyKey,
                 CallbackUrl = callbackUrl,
             };
-            db.Jobs.Add(job);
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-                return new IntakeStart(job, Existing: false);
-            }
-            catch (DbUpdateException ex) when (idempotencyKey is not null && DatabaseErrors.IsUniqueViolation(ex) && attempt < 3)
-            {
-                // An overlapping request took the key between the look-up and the insert: the next turn finds its job
-                // (or, if that upload was abandoned meanwhile, inserts again).
-            }
-            finally
-            {
-                db.ChangeTracker.Clear();
-            }
+            // ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike): an overlapping request that holds the key makes this
+            // insert a no-op, not an error, so the race costs neither an exception nor an error in the log.
+            var status = nameof(JobStatus.Receiving);
+            var inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, idempotency_key, callback_url, callback_attempts)
+                VALUES ({job.Id}, {status}, 0, 0, 0, {job.ChunkSize}, 0, 0, {job.CreatedAt}, {owner}, {idempotencyKey}, {callbackUrl}, 0)
+                ON CONFLICT DO NOTHING
+                """, cancellationToken);
+            if (inserted == 1) return new IntakeStart(job, Existing: false);
+            if (await FindByKeyAsync(owner, idempotencyKey!, cancellationToken) is { } existing)
+                return new IntakeStart(existing, Existing: true);
+            // The key's holder was an upload abandoned between our insert and our look-up: try again.
+            if (attempt == 3) throw new InvalidOperationException($"Idempotency-Key '{idempotencyKey}' is contended; could not record the job.");
         }
     }
 
@@ -242,7 +237,8 @@ public sealed class JobLifecycle(
             .SingleOrDefaultAsync(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex, cancellationToken);
         if (chunk is null)
         {
-            logger.LogWarning("Chunk {JobId}/{Chunk} does not exist (removed, or never created); command dropped", command.JobId, command.ChunkIndex);
+            // Its job was deleted (or expired) with commands still queued: expected, and nothing to do.
+            logger.LogDebug("Chunk {JobId}/{Chunk} does not exist (its job was removed); command dropped", command.JobId, command.ChunkIndex);
             metrics.ChunkOutcome("skipped");
             return new LeaseOutcome(LeaseResult.Missing, null, token);
         }
@@ -265,13 +261,15 @@ public sealed class JobLifecycle(
         return new LeaseOutcome(LeaseResult.Skipped, chunk, token);
     }
 
-    /// <summary>The leased chunk's rows, as <see cref="FeatureBytes"/> encoded them at intake.</summary>
-    public async Task<byte[]> ReadInputsAsync(JobChunk chunk, CancellationToken cancellationToken) =>
-        await db.Inputs.AsNoTracking()
+    /// <summary>
+    /// The leased chunk's rows, as <see cref="FeatureBytes"/> encoded them at intake; null when they are gone, which
+    /// happens only with the chunk itself (its job was deleted while the chunk was leased).
+    /// </summary>
+    public Task<byte[]?> ReadInputsAsync(JobChunk chunk, CancellationToken cancellationToken) =>
+        db.Inputs.AsNoTracking()
             .Where(i => i.JobId == chunk.JobId && i.ChunkIndex == chunk.ChunkIndex)
             .Select(i => i.Features)
-            .SingleOrDefaultAsync(cancellationToken)
-        ?? throw new InvalidDataException($"Chunk {chunk.ChunkIndex} has no stored rows.");
+            .SingleOrDefaultAsync(cancellationToken);
 
     /// <summary>
     /// Marks the chunk done, stores its results (<see cref="ResultBytes"/>) and advances its job, in one transaction,

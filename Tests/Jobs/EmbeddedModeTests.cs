@@ -137,4 +137,18 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
         _api.Dispose();
         await _factory.DisposeAsync();
     }
+
+    [Fact]
+    public async Task A_finished_jobs_last_full_page_has_no_next_link()
+    {
+        var id = await _api.SubmitAsync(JobApi.Csv(JobApi.Flights(1_000)));
+        await _api.WaitForStatusAsync(id, "succeeded");
+
+        var first = await _api.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}/results?limit=500");
+        var second = await _api.GetFromJsonAsync<JsonElement>(first.GetProperty("next").GetString());
+
+        Assert.Equal(500, second.GetProperty("items").GetArrayLength());
+        Assert.Equal(1_000, second.GetProperty("items")[499].GetProperty("row").GetInt32());
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next").ValueKind);
+    }
 }
