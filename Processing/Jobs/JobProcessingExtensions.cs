@@ -118,7 +118,7 @@ public static class JobProcessingExtensions
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            logger.LogInformation("{Application}: hosting mode {Mode} ({Description}); {Role}", environment.ApplicationName, hosting.Mode, hosting.Description,
+            logger.LogInformation("{Application} hosting mode: {Description}; {Role}", environment.ApplicationName, hosting.Description,
                 consumers ? "scores chunks in this process" : "sends chunks to the workers");
             return Task.CompletedTask;
         }
