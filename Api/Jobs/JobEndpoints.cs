@@ -30,11 +30,13 @@ public static class JobEndpoints
                 (`Idempotent-Replayed: true`); another body with it is a 409, and so is a retry while the first request with the
                 key is still uploading (with `Retry-After`). `Callback-Url`: an https URL on a host of the
                 server's allow-list (`Callbacks:AllowedHosts`; plain http only for `Callbacks:HttpAllowedHosts`, no user
-                information, at most 2000 characters) that receives a signed POST when the job succeeds, fails or is canceled:
-                JSON `{jobId, status, rows, failedReason, modelVersion, modelVersions, finishedAt, links}` with
-                `X-FlightDelay-Signature: sha256=<hex HMAC-SHA256 of "<X-FlightDelay-Timestamp>.<body>">`,
-                `X-FlightDelay-Event` (the job id, the same on every attempt) and `X-FlightDelay-Delivery` (one per attempt).
-                Anything but a 2xx answer is retried with backoff; redirects are not followed. A URL that is not allowed is a 400.
+                information, at most 2000 characters) that receives a POST when the job succeeds, fails or is canceled, as
+                Standard Webhooks has it: JSON `{type: "job.succeeded"|"job.failed"|"job.canceled", timestamp, data: {jobId,
+                status, rows, failedReason, modelVersion, modelVersions, finishedAt, links}}` with `webhook-id` (the job id, the
+                same on every attempt), `webhook-timestamp` and `webhook-signature` (`v1,<base64 HMAC-SHA256 of
+                "id.timestamp.body">`, one per signing key); deprecated: `X-FlightDelay-Signature` and the other
+                `X-FlightDelay-*` headers. Anything but a 2xx answer is retried with backoff over one to two days (`410`
+                stops, `Retry-After` is honoured); redirects are not followed. A URL that is not allowed is a 400.
                 """)
             .DocumentsBody<Predictions.PredictionRequest>()
             .DocumentsCsvBody("A header line naming airline, flightType and month (in any order) and a row per flight; or 37 numeric feature columns per row, with or without a header.")
@@ -54,6 +56,10 @@ public static class JobEndpoints
         jobs.MapJobSummary();
         jobs.MapPost("/{id:guid}/cancel", Cancel).WithName("CancelJob")
             .WithSummary("Cancels a queued or running job; running chunks finish, results already written stay readable.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        jobs.MapPost("/{id:guid}/callback/redeliver", RedeliverCallback).WithName("RedeliverJobCallback")
+            .WithSummary("Sends a finished job's callback once more (same event id and body), whether it was delivered or given up.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         jobs.MapDelete("/{id:guid}", Delete).WithName("DeleteJob")
@@ -214,6 +220,18 @@ public static class JobEndpoints
         {
             CancelResult.Canceled => TypedResults.Ok(JobView.Of(outcome.Job!)),
             CancelResult.AlreadyFinal => Problems.Conflict($"Job {id} is already {JobView.StatusName(outcome.Job!.Status)}."),
+            _ => Problems.NotFound($"There is no job {id}."),
+        };
+    }
+
+    internal static async Task<Results<Accepted<JobView>, ProblemHttpResult>> RedeliverCallback(Guid id, CurrentClient client, JobLifecycle lifecycle, CancellationToken cancellationToken)
+    {
+        var outcome = await lifecycle.RedeliverCallbackAsync(id, client.Owner, cancellationToken);
+        return outcome.Result switch
+        {
+            RedeliverResult.Redelivering => TypedResults.Accepted($"/v1/jobs/{id}", JobView.Of(outcome.Job!)),
+            RedeliverResult.NoCallback => Problems.Conflict($"Job {id} was submitted without a Callback-Url."),
+            RedeliverResult.NotYet => Problems.Conflict($"Job {id}'s callback is {(outcome.Job!.CallbackState is null ? "waiting for the job to end" : "still being delivered")}; redeliver once it is delivered or failed."),
             _ => Problems.NotFound($"There is no job {id}."),
         };
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using FlightDelay.Persistence.Jobs;
+using StatusCodes = Microsoft.AspNetCore.Http.StatusCodes;
 using FlightDelay.Processing.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -64,6 +65,7 @@ public sealed class CallbackDispatcher(
 
         var started = Stopwatch.GetTimestamp();
         var permanent = false;
+        TimeSpan? retryAfter = null;
         if (CallbackUrls.WhyRefused(job.CallbackUrl ?? "", settings) is { } refusal)
         {
             // The allow-list changed since the job was submitted: never call a host it no longer names.
@@ -74,7 +76,7 @@ public sealed class CallbackDispatcher(
         {
             try
             {
-                record.StatusCode = await PostAsync(job, versions, record, cancellationToken);
+                (record.StatusCode, retryAfter) = await PostAsync(job, versions, record, cancellationToken);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -89,9 +91,10 @@ public sealed class CallbackDispatcher(
         record.DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 
         var delivered = record.StatusCode is >= 200 and < 300;
-        var giveUp = !delivered && (permanent || attempt >= settings.MaxAttempts);
+        // 410 Gone: the receiver says the endpoint is no more (Standard Webhooks): stop, as for a host no longer allowed.
+        var giveUp = !delivered && (permanent || record.StatusCode == StatusCodes.Status410Gone || attempt >= settings.MaxAttempts);
         var state = delivered ? CallbackState.Delivered : giveUp ? CallbackState.Failed : CallbackState.Pending;
-        DateTime? next = state == CallbackState.Pending ? Clock.GetUtcNow().UtcDateTime + Backoff(attempt, settings) : null;
+        DateTime? next = state == CallbackState.Pending ? Clock.GetUtcNow().UtcDateTime + NextDelay(attempt, retryAfter, settings) : null;
         await lifecycle.RecordCallbackAttemptAsync(record, state, next);
 
         var host = Uri.TryCreate(job.CallbackUrl, UriKind.Absolute, out var uri) ? uri.Host : "?";
@@ -102,23 +105,52 @@ public sealed class CallbackDispatcher(
         return delivered ? "delivered" : giveUp ? "failed" : "retried";
     }
 
-    /// <summary>POSTs the signed notification; returns the receiver's status code (its body is not read).</summary>
-    private async Task<int> PostAsync(Job job, IReadOnlyList<string> versions, JobCallbackAttempt record, CancellationToken cancellationToken)
+    /// <summary>
+    /// POSTs the signed notification; returns the receiver's status code (its body is not read) and, for a <c>429</c> or
+    /// <c>503</c>, how long its <c>Retry-After</c> asks to wait.
+    /// </summary>
+    private async Task<(int Status, TimeSpan? RetryAfter)> PostAsync(Job job, IReadOnlyList<string> versions, JobCallbackAttempt record, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var body = CallbackNotification.Of(job, versions, settings.PublicBaseUrl).ToUtf8Json();
-        var timestamp = Clock.GetUtcNow().ToUnixTimeSeconds();
+        var now = Clock.GetUtcNow();
+        var timestamp = now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var eventId = job.Id.ToString();
         using var request = new HttpRequestMessage(HttpMethod.Post, job.CallbackUrl) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         request.Headers.UserAgent.Add(new ProductInfoHeaderValue("FlightDelay-Callbacks", "1"));
-        request.Headers.Add("X-FlightDelay-Event", job.Id.ToString());
+        // Standard Webhooks: the event id (the same on every attempt), when it was sent, and a signature per key.
+        request.Headers.Add("webhook-id", eventId);
+        request.Headers.Add("webhook-timestamp", timestamp);
+        request.Headers.Add("webhook-signature", CallbackSignature.Standard(settings.SigningKeys, eventId, now.ToUnixTimeSeconds(), body));
+        // Deprecated, kept for one release: the headers of the first callback format.
+        request.Headers.Add("X-FlightDelay-Event", eventId);
         request.Headers.Add("X-FlightDelay-Delivery", record.DeliveryId.ToString());
         request.Headers.Add("X-FlightDelay-Attempt", record.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("X-FlightDelay-Timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("X-FlightDelay-Signature", CallbackSignature.Compute(settings.SigningKey!, timestamp, body));
+        request.Headers.Add("X-FlightDelay-Timestamp", timestamp);
+        request.Headers.Add("X-FlightDelay-Signature", CallbackSignature.Legacy(settings.SigningKey!, now.ToUnixTimeSeconds(), body));
 
         using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        return (int)response.StatusCode;
+        var status = (int)response.StatusCode;
+        TimeSpan? retryAfter = status is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable
+            ? response.Headers.RetryAfter switch
+            {
+                { Delta: { } delta } => delta,
+                { Date: { } date } => date - now,
+                _ => null,
+            }
+            : null;
+        return (status, retryAfter);
+    }
+
+    /// <summary>Longest wait a receiver's <c>Retry-After</c> can ask for: past it, the backoff's own schedule decides.</summary>
+    internal static readonly TimeSpan MaxRetryAfter = TimeSpan.FromDays(1);
+
+    /// <summary>The backoff, or longer when the receiver asked for it with <c>Retry-After</c> (at most <see cref="MaxRetryAfter"/>).</summary>
+    internal static TimeSpan NextDelay(int attempt, TimeSpan? retryAfter, CallbackOptions settings)
+    {
+        var backoff = Backoff(attempt, settings);
+        return retryAfter is { } asked && asked > backoff ? (asked < MaxRetryAfter ? asked : MaxRetryAfter) : backoff;
     }
 
     /// <summary>Exponential from <see cref="CallbackOptions.InitialBackoff"/>, capped, with "equal jitter" (half fixed, half random) so retries spread out.</summary>

@@ -6,8 +6,34 @@ using FlightDelay.Persistence.Jobs;
 
 namespace FlightDelay.Processing.Callbacks;
 
-/// <summary>The body POSTed to a job's callback URL: the same event on every attempt.</summary>
-public sealed record CallbackNotification(
+/// <summary>
+/// The body POSTed to a job's callback URL, in the Standard Webhooks payload shape: <c>type</c>
+/// (<c>job.succeeded</c>, <c>job.failed</c> or <c>job.canceled</c>), <c>timestamp</c> (when the job ended, UTC) and
+/// <c>data</c> (the job). The same event, byte for byte, on every attempt.
+/// </summary>
+public sealed record CallbackNotification(string Type, DateTime Timestamp, CallbackJob Data)
+{
+    public static CallbackNotification Of(Job job, IReadOnlyList<string> modelVersions, Uri? baseUrl)
+    {
+        var self = $"/v1/jobs/{job.Id}";
+        string Link(string path) => baseUrl is null ? path : new Uri(baseUrl, path).ToString();
+        var status = job.Status.ToString().ToLowerInvariant();
+        return new CallbackNotification($"job.{status}", job.FinishedAt ?? job.CreatedAt, new CallbackJob(
+            job.Id,
+            status,
+            new CallbackRows(job.TotalRows, job.ProcessedRows, job.FailedRows),
+            job.Status == JobStatus.Failed ? job.Error : null,
+            job.ModelVersion,
+            modelVersions,
+            job.FinishedAt,
+            new CallbackLinks(Link(self), Link($"{self}/results"), Link($"{self}/results.csv"))));
+    }
+
+    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, CallbackJsonContext.Default.CallbackNotification);
+}
+
+/// <summary>A finished job as a callback tells it: its status, row counts, why it failed, the model versions that scored it, and links.</summary>
+public sealed record CallbackJob(
     Guid JobId,
     string Status,
     CallbackRows Rows,
@@ -15,25 +41,7 @@ public sealed record CallbackNotification(
     string? ModelVersion,
     IReadOnlyList<string> ModelVersions,
     DateTime? FinishedAt,
-    CallbackLinks Links)
-{
-    public static CallbackNotification Of(Job job, IReadOnlyList<string> modelVersions, Uri? baseUrl)
-    {
-        var self = $"/v1/jobs/{job.Id}";
-        string Link(string path) => baseUrl is null ? path : new Uri(baseUrl, path).ToString();
-        return new CallbackNotification(
-            job.Id,
-            job.Status.ToString().ToLowerInvariant(),
-            new CallbackRows(job.TotalRows, job.ProcessedRows, job.FailedRows),
-            job.Status == JobStatus.Failed ? job.Error : null,
-            job.ModelVersion,
-            modelVersions,
-            job.FinishedAt,
-            new CallbackLinks(Link(self), Link($"{self}/results"), Link($"{self}/results.csv")));
-    }
-
-    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, CallbackJsonContext.Default.CallbackNotification);
-}
+    CallbackLinks Links);
 
 public sealed record CallbackRows(int Total, int Processed, int Failed);
 
@@ -44,18 +52,42 @@ public sealed record CallbackLinks(string Status, string Results, string Results
 internal sealed partial class CallbackJsonContext : JsonSerializerContext;
 
 /// <summary>
-/// <c>X-FlightDelay-Signature: sha256=&lt;hex&gt;</c>, the HMAC-SHA256 with the signing key of <c>"&lt;timestamp&gt;.&lt;body&gt;"</c>,
-/// where the timestamp is the <c>X-FlightDelay-Timestamp</c> header (Unix seconds): a receiver that checks both the
-/// signature and the timestamp's age rejects forged and replayed notifications.
+/// Signatures of a callback. <see cref="Standard"/> is the Standard Webhooks one (<c>webhook-signature</c>), which the
+/// off-the-shelf verifiers check; <see cref="Legacy"/> is <c>X-FlightDelay-Signature</c>, kept for one release.
+/// A key is a secret in the Standard's <c>whsec_&lt;base64&gt;</c> form, or any other string of at least 32 characters,
+/// whose UTF-8 bytes are the secret (a verifier library then takes <c>whsec_</c> + the base64 of those bytes).
 /// </summary>
 public static class CallbackSignature
 {
-    public static string Compute(string key, long timestamp, ReadOnlySpan<byte> body)
+    public const string SecretPrefix = "whsec_";
+
+    /// <summary>The secret bytes of a configured key.</summary>
+    /// <exception cref="FormatException">A <c>whsec_</c> key whose rest is not base64.</exception>
+    public static byte[] Secret(string key) =>
+        key.StartsWith(SecretPrefix, StringComparison.Ordinal) ? Convert.FromBase64String(key[SecretPrefix.Length..]) : Encoding.UTF8.GetBytes(key);
+
+    /// <summary>
+    /// <c>v1,&lt;base64 HMAC-SHA256 of "{id}.{timestamp}.{body}"&gt;</c> for each key, space-separated (several while a
+    /// key rotates), as the Standard Webhooks specification defines it.
+    /// </summary>
+    public static string Standard(IEnumerable<string> keys, string id, long timestamp, ReadOnlySpan<byte> body)
     {
-        var prefix = Encoding.UTF8.GetBytes($"{timestamp}.");
+        var message = Concat(Encoding.UTF8.GetBytes($"{id}.{timestamp}."), body);
+        return string.Join(' ', keys.Select(key => "v1," + Convert.ToBase64String(HMACSHA256.HashData(Secret(key), message))));
+    }
+
+    /// <summary>
+    /// <c>sha256=&lt;hex HMAC-SHA256 of "{timestamp}.{body}"&gt;</c> with the current key, the timestamp being the
+    /// <c>X-FlightDelay-Timestamp</c> header (Unix seconds). Deprecated: it does not sign the event id.
+    /// </summary>
+    public static string Legacy(string key, long timestamp, ReadOnlySpan<byte> body) =>
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Secret(key), Concat(Encoding.UTF8.GetBytes($"{timestamp}."), body)));
+
+    private static byte[] Concat(byte[] prefix, ReadOnlySpan<byte> body)
+    {
         var message = new byte[prefix.Length + body.Length];
         prefix.CopyTo(message, 0);
         body.CopyTo(message.AsSpan(prefix.Length));
-        return "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), message));
+        return message;
     }
 }

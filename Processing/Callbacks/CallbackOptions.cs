@@ -20,19 +20,38 @@ public sealed class CallbackOptions
     /// <summary>Allowed hosts that may also be called over plain http (loopback in development and tests); the rest need https.</summary>
     public List<string> HttpAllowedHosts { get; set; } = [];
 
-    /// <summary>HMAC-SHA256 key of the <c>X-FlightDelay-Signature</c> header; at least 32 characters, required where callbacks are delivered.</summary>
+    /// <summary>
+    /// The current signing key: a Standard Webhooks secret (<c>whsec_</c> and the base64 of 24 to 64 random bytes), or any
+    /// string of at least 32 characters (its UTF-8 bytes are the secret). Required where callbacks are delivered.
+    /// </summary>
     public string? SigningKey { get; set; }
 
-    /// <summary>Attempts at one notification before it is marked failed.</summary>
+    /// <summary>
+    /// Keys being rotated out: callbacks carry a signature with each of them too (<c>webhook-signature</c> lists one per
+    /// key), so receivers can switch to the new key at their own pace. Remove them once every receiver has.
+    /// </summary>
+    public List<string> PreviousSigningKeys { get; set; } = [];
+
+    /// <summary>Every key a callback is signed with: the current one first.</summary>
+    public IEnumerable<string> SigningKeys =>
+        new[] { SigningKey }.Concat(PreviousSigningKeys).Where(k => !string.IsNullOrWhiteSpace(k)).Select(k => k!);
+
+    /// <summary>
+    /// Attempts at one notification before it is marked failed. With the default backoff, 18 attempts spread over one to
+    /// two days (as Svix's schedule does), so a receiver down for a day still gets the notification.
+    /// </summary>
     [Range(1, 100)]
-    public int MaxAttempts { get; set; } = 8;
+    public int MaxAttempts { get; set; } = 18;
 
-    /// <summary>Wait after the first failed attempt; doubled after each further one, with jitter, up to <see cref="MaxBackoff"/>.</summary>
+    /// <summary>
+    /// Wait after the first failed attempt; doubled after each further one, with jitter (between half and all of it), up
+    /// to <see cref="MaxBackoff"/>. A <c>Retry-After</c> on a <c>429</c> or <c>503</c> can lengthen a wait (up to a day).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
-    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(5);
 
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
-    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromHours(1);
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromHours(10);
 
     /// <summary>How long one POST may take, connection included.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
@@ -69,10 +88,28 @@ internal sealed class CallbackOptionsValidator(bool delivers) : IValidateOptions
         }
         if (options.MaxBackoff < options.InitialBackoff)
             errors.Add("Callbacks:MaxBackoff must not be shorter than Callbacks:InitialBackoff.");
-        if (delivers && options.Enabled && (options.SigningKey?.Length ?? 0) < 32)
-            errors.Add("Callbacks:AllowedHosts is set, so Callbacks:SigningKey is required: at least 32 characters (e.g. `openssl rand -hex 32`).");
+        if (delivers && options.Enabled && string.IsNullOrWhiteSpace(options.SigningKey))
+            errors.Add("Callbacks:AllowedHosts is set, so Callbacks:SigningKey is required: at least 32 characters (e.g. `openssl rand -hex 32`), or a Standard Webhooks secret (whsec_ and base64).");
+        foreach (var key in options.SigningKeys)
+        {
+            if (WhyKeyRefused(key) is { } refused) errors.Add(refused);
+        }
         if (options.PublicBaseUrl is { IsAbsoluteUri: false } or { Scheme: not ("http" or "https") })
             errors.Add("Callbacks:PublicBaseUrl must be an absolute http or https URL.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static string? WhyKeyRefused(string key)
+    {
+        if (!key.StartsWith(CallbackSignature.SecretPrefix, StringComparison.Ordinal))
+            return key.Length < 32 ? "Callbacks:SigningKey and PreviousSigningKeys need at least 32 characters (or the whsec_ form)." : null;
+        try
+        {
+            return CallbackSignature.Secret(key).Length is >= 24 and <= 64 ? null : "A whsec_ signing key must hold 24 to 64 bytes.";
+        }
+        catch (FormatException)
+        {
+            return "A whsec_ signing key must be whsec_ followed by base64.";
+        }
     }
 }

@@ -27,6 +27,7 @@ namespace FlightDelay.Processing.Jobs;
 /// callback: (job becomes final) ──▶ pending ──ClaimCallbackAttempt──▶ attempt n claimed
 ///           claimed ──RecordCallbackAttempt──▶ delivered | pending (backoff) | failed
 ///           claimed ──ReturnCallbackClaim (host stopping)──▶ pending, due now
+///           delivered|failed ──RedeliverCallback (the client asks)──▶ pending, due now
 /// </code>
 /// A chunk's lease token makes its completion exactly-once: only the holder of the current lease may mark it done,
 /// and the results' primary key refuses a second copy.
@@ -461,6 +462,28 @@ public sealed class JobLifecycle(
         return (job, versions);
     }
 
+    /// <summary>
+    /// A client asks for its finished job's callback again (the receiver lost it, or was down past the last retry): a
+    /// delivered or failed callback becomes pending and due now, for one more attempt.
+    /// </summary>
+    public async Task<RedeliverOutcome> RedeliverCallbackAsync(Guid id, string owner, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var updated = await db.Jobs
+            .Where(j => j.Id == id && j.Owner == owner && j.CallbackUrl != null
+                && (j.CallbackState == CallbackState.Delivered || j.CallbackState == CallbackState.Failed))
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.CallbackState, CallbackState.Pending).SetProperty(j => j.CallbackNextAttemptAt, now), cancellationToken);
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.Owner == owner && j.Status != JobStatus.Receiving, cancellationToken);
+        var result = job switch
+        {
+            null => RedeliverResult.NotFound,
+            _ when updated == 1 => RedeliverResult.Redelivering,
+            { CallbackUrl: null } => RedeliverResult.NoCallback,
+            _ => RedeliverResult.NotYet,
+        };
+        return new RedeliverOutcome(result, job);
+    }
+
     /// <summary>The host stopped mid-POST: gives the attempt back, due now, for another host (receivers dedupe by event id).</summary>
     public Task ReturnCallbackClaimAsync(Guid jobId, int attempt) =>
         db.Jobs.Where(j => j.Id == jobId && j.CallbackState == CallbackState.Pending && j.CallbackAttempts == attempt)
@@ -511,6 +534,21 @@ public sealed class JobLifecycle(
     /// <summary>"Chunk 3 (rows 1501-2000)", for errors a client reads.</summary>
     public static string Describe(JobChunk chunk) => $"Chunk {chunk.ChunkIndex} (rows {chunk.FirstRow}-{chunk.FirstRow + chunk.RowCount - 1})";
 }
+
+public enum RedeliverResult
+{
+    Redelivering,
+    NotFound,
+
+    /// <summary>The job was submitted without a Callback-Url.</summary>
+    NoCallback,
+
+    /// <summary>The job has not ended, or its callback is still being delivered.</summary>
+    NotYet,
+}
+
+/// <summary>How a redelivery request went, and the job as it is after it (null when not found).</summary>
+public sealed record RedeliverOutcome(RedeliverResult Result, Job? Job);
 
 /// <summary>The job a submission works on: a new receiving one, or (<see cref="Existing"/>) the one its idempotency key already names.</summary>
 public sealed record IntakeStart(Job Job, bool Existing);

@@ -41,7 +41,10 @@ public class CallbackPipelineTests
         Assert.InRange(long.Parse(received.Headers["X-FlightDelay-Timestamp"], System.Globalization.CultureInfo.InvariantCulture),
             DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
 
-        var body = received.Json;
+        Assert.Equal("job.succeeded", await WebhookVerifier.VerifyAsync(received, CallbackReceiver.StandardSecret(CallbackReceiver.SigningKey)));
+        Assert.Equal(id.ToString(), received.Headers["webhook-id"]);
+        Assert.Equal("job.succeeded", received.Envelope.GetProperty("type").GetString());
+        var body = received.Data;
         Assert.Equal(id, body.GetProperty("jobId").GetGuid());
         Assert.Equal("succeeded", body.GetProperty("status").GetString());
         Assert.Equal(1_200, body.GetProperty("rows").GetProperty("total").GetInt32());
@@ -116,7 +119,7 @@ public class CallbackPipelineTests
         var job = await pipeline.Api.WaitForStatusAsync(id, "failed");
         await pipeline.Api.WaitForCallbackAsync(id, "delivered");
 
-        var body = Assert.Single(receiver.Received).Json;
+        var body = Assert.Single(receiver.Received).Data;
         Assert.Equal("failed", body.GetProperty("status").GetString());
         Assert.Equal(job.GetProperty("error").GetString(), body.GetProperty("failedReason").GetString());
         Assert.Contains("Chunk 1 (rows 501-1000) failed after 3 attempts", body.GetProperty("failedReason").GetString());
@@ -139,7 +142,7 @@ public class CallbackPipelineTests
         await pipeline.StartWorkerAsync();
         await pipeline.Api.WaitForCallbackAsync(id, "delivered");
 
-        var body = Assert.Single(receiver.Received).Json;
+        var body = Assert.Single(receiver.Received).Data;
         Assert.Equal("canceled", body.GetProperty("status").GetString());
         Assert.Equal(0, body.GetProperty("rows").GetProperty("processed").GetInt32());
     }

@@ -199,5 +199,11 @@ public sealed class JobLifecycleTests : IAsyncLifetime
         });
         Assert.Equal(CallbackState.Delivered, (await _host.JobAsync(job.Id))!.CallbackState);
         Assert.Empty(await _host.WithLifecycleAsync(l => l.DueCallbacksAsync(10, CancellationToken.None)));
+
+        // Asked for again: due now for one more attempt, numbered on from the last; asking twice changes nothing more.
+        Assert.Equal(RedeliverResult.Redelivering, (await _host.WithLifecycleAsync(l => l.RedeliverCallbackAsync(job.Id, "", CancellationToken.None))).Result);
+        Assert.Equal(RedeliverResult.NotYet, (await _host.WithLifecycleAsync(l => l.RedeliverCallbackAsync(job.Id, "", CancellationToken.None))).Result);
+        Assert.Equal(RedeliverResult.NotFound, (await _host.WithLifecycleAsync(l => l.RedeliverCallbackAsync(job.Id, "another-owner", CancellationToken.None))).Result);
+        Assert.Equal([(job.Id, 1)], await _host.WithLifecycleAsync(l => l.DueCallbacksAsync(10, CancellationToken.None)));
     }
 }

@@ -12,13 +12,18 @@ namespace FlightDelay.Tests.Support;
 /// <summary>
 /// A real HTTP server on loopback (Kestrel on 127.0.0.1, any free port) that records every request it receives and
 /// answers with the given status codes in turn (the last one from then on). A 3xx answer points at
-/// <see cref="RedirectPath"/>, so a test can see that redirects are not followed.
+/// <see cref="RedirectPath"/>, so a test can see that redirects are not followed; a 429 or 503 asks for
+/// <see cref="RetryAfterSeconds"/> with <c>Retry-After</c>.
 /// </summary>
 public sealed class CallbackReceiver : IAsyncDisposable
 {
     public const string SigningKey = "test-signing-key-0123456789abcdef0123456789";
     public const string Path = "/hooks/jobs";
     public const string RedirectPath = "/hooks/redirected";
+    public const int RetryAfterSeconds = 2;
+
+    /// <summary><see cref="SigningKey"/> as a Standard Webhooks verifier takes it: <c>whsec_</c> and the base64 of its UTF-8 bytes.</summary>
+    public static string StandardSecret(string key) => "whsec_" + Convert.ToBase64String(Encoding.UTF8.GetBytes(key));
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedCallback> _received = new();
@@ -43,6 +48,7 @@ public sealed class CallbackReceiver : IAsyncDisposable
                 body.ToArray()));
             var status = _answers[Math.Min(n, _answers.Length) - 1];
             if (status is >= 300 and < 400) context.Response.Headers.Location = RedirectPath;
+            if (status is 429 or 503) context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             context.Response.StatusCode = status;
         });
     }
@@ -86,16 +92,23 @@ public sealed class CallbackReceiver : IAsyncDisposable
 /// <summary>One request as the receiver saw it.</summary>
 public sealed record ReceivedCallback(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body)
 {
-    public JsonElement Json => JsonDocument.Parse(Body).RootElement.Clone();
+    /// <summary>The whole payload: <c>type</c>, <c>timestamp</c> and <c>data</c>.</summary>
+    public JsonElement Envelope => JsonDocument.Parse(Body).RootElement.Clone();
+
+    /// <summary>The payload's <c>data</c>: the job.</summary>
+    public JsonElement Data => Envelope.GetProperty("data");
 
     /// <summary>
     /// What a receiver does: recompute <c>sha256=hex(HMAC-SHA256(key, "&lt;timestamp&gt;.&lt;body&gt;"))</c> over the
     /// bytes received and compare in constant time. Written here independently of the product's code.
     /// </summary>
-    public bool SignatureVerifies(string key)
+    public bool SignatureVerifies(string key) => SignatureVerifiesWithSecret(Encoding.UTF8.GetBytes(key));
+
+    /// <summary><see cref="SignatureVerifies"/> with the secret's bytes (a whsec_ key's decoded base64).</summary>
+    public bool SignatureVerifiesWithSecret(byte[] secret)
     {
         var message = Encoding.UTF8.GetBytes(Headers["X-FlightDelay-Timestamp"] + ".").Concat(Body).ToArray();
-        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), message));
+        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(secret, message));
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(Headers["X-FlightDelay-Signature"]));
     }
 }

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace FlightDelay.Tests.Support;
+
+/// <summary>
+/// The off-the-shelf Standard Webhooks verifier: the npm <c>standardwebhooks</c> package, run by Node from
+/// <c>Tests/Callbacks/verifier</c> (scripts/test installs it with <c>npm ci</c>). Not our code: what receivers run.
+/// </summary>
+public static class WebhookVerifier
+{
+    private static readonly string Folder = FindFolder();
+
+    /// <summary>Verifies a received callback with <paramref name="secret"/> (<c>whsec_…</c>); returns the payload type, or null when refused.</summary>
+    public static async Task<string?> VerifyAsync(ReceivedCallback callback, string secret)
+    {
+        if (!Directory.Exists(Path.Combine(Folder, "node_modules", "standardwebhooks")))
+            throw new InvalidOperationException($"The verifier is not installed: run `npm ci --prefix {Folder}` (scripts/test does).");
+        var input = JsonSerializer.Serialize(new
+        {
+            secret,
+            headers = callback.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value),
+            body = Encoding.UTF8.GetString(callback.Body),
+        });
+        var info = new ProcessStartInfo("node", "verify.mjs")
+        {
+            WorkingDirectory = Folder,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var node = Process.Start(info)!;
+        await node.StandardInput.WriteAsync(input);
+        node.StandardInput.Close();
+        var output = (await node.StandardOutput.ReadToEndAsync()).Trim();
+        var errors = await node.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await node.WaitForExitAsync(timeout.Token);
+        return node.ExitCode switch
+        {
+            0 => output,
+            1 when output.StartsWith("refused", StringComparison.Ordinal) => null,
+            _ => throw new InvalidOperationException($"node verify.mjs exited {node.ExitCode}: {output} {errors}"),
+        };
+    }
+
+    private static string FindFolder()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "FlightDelay.sln")))
+                return Path.Combine(dir.FullName, "Tests", "Callbacks", "verifier");
+        }
+        throw new InvalidOperationException("The repository root (FlightDelay.sln) was not found above the test binaries.");
+    }
+}
