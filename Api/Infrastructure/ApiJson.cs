@@ -42,15 +42,7 @@ internal sealed partial class ApiJsonContext : JsonSerializerContext
         }
         catch (JsonException ex)
         {
-            var where = ex.Path is { Length: > 0 } path ? $" at {path}" : "";
-            var position = ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1})" : "";
-            return (null, Problems.BadRequest($"Invalid JSON{where}{position}: {FirstSentence(ex.Message)}"));
+            return (null, Problems.BadRequest(JsonErrors.Describe(ex)));
         }
-    }
-
-    private static string FirstSentence(string message)
-    {
-        var end = message.IndexOf(". ", StringComparison.Ordinal);
-        return end < 0 ? message : message[..(end + 1)];
     }
 }

@@ -39,8 +39,7 @@ internal sealed class JsonUploadParser(int maxFlightBytes) : IUploadParser
         }
         catch (JsonException ex)
         {
-            var where = ex.Path is { Length: > 0 } path ? $" at {path}" : "";
-            sink.Fail($"flights[{sink.Rows}]", $"Invalid JSON{where}: {ex.Message}");
+            sink.Fail($"flights[{sink.Rows}]", JsonErrors.Describe(ex));
         }
         catch (InvalidOperationException ex)
         {

@@ -14,6 +14,8 @@ public sealed record FlightInput
 
     public string? FlightType { get; set; }
 
+    /// <summary>1 to 12; a whole number, also when written as <c>7.0</c>.</summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(Infrastructure.WholeNumberConverter))]
     public int? Month { get; set; }
 
     public float[]? Features { get; set; }
