@@ -71,6 +71,9 @@ public sealed record ResponseOutput(
     [property: JsonPropertyName("datatype")] string Datatype,
     [property: JsonPropertyName("data")] IReadOnlyList<double> Data);
 
+/// <summary>The protocol's error response (<c>$inference_error_response</c> and its kin): <c>{"error": "..."}</c>, <c>application/json</c>.</summary>
+public sealed record ErrorResponse([property: JsonPropertyName("error")] string Error);
+
 [JsonSourceGenerationOptions(
     AllowDuplicateProperties = false,
     NumberHandling = JsonNumberHandling.Strict,
@@ -82,4 +85,5 @@ public sealed record ResponseOutput(
 [JsonSerializable(typeof(ModelReady))]
 [JsonSerializable(typeof(ModelMetadata))]
 [JsonSerializable(typeof(InferenceRequest))]
+[JsonSerializable(typeof(ErrorResponse))]
 internal sealed partial class OpenInferenceJsonContext : JsonSerializerContext;

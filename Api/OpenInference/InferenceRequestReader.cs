@@ -109,8 +109,8 @@ internal static class InferenceRequestReader
             return Invalid(input.Name is null
                 ? $"inputs[0].name is required; the model's input is {InputShape}."
                 : $"Unknown input '{input.Name}'; the model's input is {InputShape}.");
-        if (input.Datatype != "FP32")
-            return Invalid($"Input 'features' must have datatype FP32; received {Quote(input.Datatype)}.");
+        if (TensorType.Of(input.Datatype) is not { } type)
+            return Invalid($"Input 'features' must have datatype {string.Join(", ", TensorType.Names)}; received {Quote(input.Datatype)}.");
         if (input.Shape is not [var n, Width] || n < 1)
             return Invalid($"Input 'features' must have shape [n, 37] with n >= 1; received {ShapeText(input.Shape)}.");
         if (n > maxRows)
@@ -121,10 +121,10 @@ internal static class InferenceRequestReader
         var rows = (int)n;
         var features = ArrayPool<float>.Shared.Rent(rows * Width);
         var error = input.Parameters?.TryGetValue("binary_data_size", out var size) == true
-            ? ReadBinary(size, input.Data, binary, headerLength is not null, rows, features)
+            ? ReadBinary(size, input.Data, binary, headerLength is not null, rows, type, features)
             : binary.Length > 0
                 ? $"The body has {binary.Length} bytes after the JSON object but no input declares 'binary_data_size'."
-                : ReadJsonData(input.Data, rows, features);
+                : ReadJsonData(input.Data, rows, type, features);
         if (error is not null)
         {
             ArrayPool<float>.Shared.Return(features);
@@ -202,7 +202,7 @@ internal static class InferenceRequestReader
     }
 
     // data: row-major, flat ([n * 37 numbers]) or one array per row ([[37 numbers], ...]), as the protocol allows.
-    private static string? ReadJsonData(JsonElement? data, int rows, Span<float> features)
+    private static string? ReadJsonData(JsonElement? data, int rows, TensorType type, Span<float> features)
     {
         if (data is not { ValueKind: JsonValueKind.Array } array)
         {
@@ -225,8 +225,8 @@ internal static class InferenceRequestReader
                 var inner = 0;
                 foreach (var value in item.EnumerateArray())
                 {
-                    if (!TryGetFloat(value, out var f))
-                        return $"data[{index}][{inner}] is {NotFloat(value)}; FP32 elements must be finite numbers.";
+                    if (!type.TryRead(value, out var f))
+                        return $"data[{index}][{inner}] is {NotElement(value)}; {type.Rule}.";
                     if (count < expected)
                         features[count] = f;
                     count++;
@@ -240,8 +240,8 @@ internal static class InferenceRequestReader
                 if (nested == true)
                     return $"data[{index}] is {Describe(item)} but earlier elements are rows; send 'data' flat or as one array per row, not mixed.";
                 nested = false;
-                if (!TryGetFloat(item, out var f))
-                    return $"data[{index}] is {NotFloat(item)}; FP32 elements must be finite numbers.";
+                if (!type.TryRead(item, out var f))
+                    return $"data[{index}] is {NotElement(item)}; {type.Rule}.";
                 if (count < expected)
                     features[count] = f;
                 count++;
@@ -253,9 +253,9 @@ internal static class InferenceRequestReader
             : $"'data' holds {count} numbers; shape [{rows}, 37] needs {expected}.";
     }
 
-    private static string? ReadBinary(JsonElement size, JsonElement? data, ReadOnlySequence<byte> binary, bool hasHeaderLength, int rows, Span<float> features)
+    private static string? ReadBinary(JsonElement size, JsonElement? data, ReadOnlySequence<byte> binary, bool hasHeaderLength, int rows, TensorType type, Span<float> features)
     {
-        var expected = (long)rows * Width * sizeof(float);
+        var expected = (long)rows * Width * type.Size;
         if (size.ValueKind != JsonValueKind.Number || !size.TryGetInt64(out var declared))
             return "Parameter 'binary_data_size' must be a whole number of bytes.";
         if (!hasHeaderLength)
@@ -263,17 +263,26 @@ internal static class InferenceRequestReader
         if (data is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) })
             return "Input 'features' has both 'data' and 'binary_data_size'; send one.";
         if (declared != expected)
-            return $"'binary_data_size' is {declared} bytes; shape [{rows}, 37] of FP32 needs {expected}.";
+            return $"'binary_data_size' is {declared} bytes; shape [{rows}, 37] of {type.Name} needs {expected}.";
         if (binary.Length != declared)
             return $"The body has {binary.Length} bytes of binary tensor data; 'binary_data_size' says {declared}.";
 
-        // Little-endian, row-major, no padding: exactly the layout of the float buffer on a little-endian machine.
         var values = features[..(rows * Width)];
-        binary.CopyTo(MemoryMarshal.AsBytes(values));
-        if (!BitConverter.IsLittleEndian)
+        if (type.Name == TensorType.Fp32.Name)
         {
-            var bits = MemoryMarshal.Cast<float, int>(values);
-            BinaryPrimitives.ReverseEndianness(bits, bits);
+            // Little-endian, row-major, no padding: exactly the layout of the float buffer on a little-endian machine.
+            binary.CopyTo(MemoryMarshal.AsBytes(values));
+            if (!BitConverter.IsLittleEndian)
+            {
+                var bits = MemoryMarshal.Cast<float, int>(values);
+                BinaryPrimitives.ReverseEndianness(bits, bits);
+            }
+        }
+        else
+        {
+            var bytes = binary.IsSingleSegment ? binary.FirstSpan : binary.ToArray();
+            for (var i = 0; i < values.Length; i++)
+                values[i] = type.Decode(bytes.Slice(i * type.Size, type.Size));
         }
         for (var i = 0; i < values.Length; i++)
         {
@@ -283,14 +292,6 @@ internal static class InferenceRequestReader
         return null;
     }
 
-    private static bool TryGetFloat(JsonElement value, out float result)
-    {
-        result = 0;
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var d) || !double.IsFinite(d) || Math.Abs(d) > float.MaxValue)
-            return false;
-        result = (float)d;
-        return true;
-    }
 
     private static bool TryGetBool(JsonElement value, out bool result)
     {
@@ -322,8 +323,8 @@ internal static class InferenceRequestReader
         _ => value.ValueKind.ToString(),
     };
 
-    private static string NotFloat(JsonElement value) =>
-        value.ValueKind == JsonValueKind.Number ? "a number out of the FP32 range" : Describe(value);
+    private static string NotElement(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Number ? value.GetRawText() : Describe(value);
 
     private static (InferenceInput?, InferenceError?) Invalid(string message) => Fail(StatusCodes.Status400BadRequest, message);
 

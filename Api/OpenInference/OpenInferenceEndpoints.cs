@@ -11,11 +11,15 @@ namespace FlightDelay.Api.OpenInference;
 /// The Open Inference Protocol (KServe V2 / Triton) over REST, so KServe and Triton clients, gateways and
 /// benchmark tools work unchanged. One model, <c>flight-delay</c>, whose version is the model version;
 /// input <c>features</c> (FP32 <c>[n, 37]</c>), outputs <c>label</c> (INT64 <c>[n, 1]</c>) and <c>probability</c>
-/// (FP32 <c>[n, 1]</c>). Errors carry the protocol's <c>{"error": "..."}</c> inside an RFC 9457 problem body.
+/// (FP32 <c>[n, 1]</c>). Errors are the protocol's <c>application/json</c> <c>{"error": "..."}</c>, as its OpenAPI
+/// declares them (not RFC 9457 problems: KServe and Triton clients read the <c>error</c> member of exactly that shape).
 /// </summary>
 public static class OpenInferenceEndpoints
 {
     public const string ModelName = "flight-delay";
+
+    /// <summary>The protocol's <c>&lt;project&gt;_&lt;format&gt;</c> platform name: ML.NET, its zip model format.</summary>
+    public const string Platform = "mlnet_zip";
 
     private static readonly string ServerVersion =
         typeof(OpenInferenceEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "1.0.0";
@@ -40,13 +44,13 @@ public static class OpenInferenceEndpoints
             .AllowAnonymous().DisableRateLimiting();
 
         v2.MapGet("/models/{model}", GetModelMetadata).WithName("V2ModelMetadata")
-            .WithSummary("The model's versions, input and outputs.").ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("The model's versions, input and outputs.").ProducesError(StatusCodes.Status404NotFound);
         v2.MapGet("/models/{model}/versions/{version}", GetModelVersionMetadata).WithName("V2ModelVersionMetadata")
-            .WithSummary("The model's metadata, for one version.").ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("The model's metadata, for one version.").ProducesError(StatusCodes.Status404NotFound);
         v2.MapGet("/models/{model}/ready", GetModelReady).WithName("V2ModelReady")
-            .WithSummary("The model is ready for inference.").ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("The model is ready for inference.").ProducesError(StatusCodes.Status404NotFound);
         v2.MapGet("/models/{model}/versions/{version}/ready", GetModelVersionReady).WithName("V2ModelVersionReady")
-            .WithSummary("The model version is ready for inference.").ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("The model version is ready for inference.").ProducesError(StatusCodes.Status404NotFound);
 
         v2.MapPost("/models/{model}/infer", Infer).WithName("V2Infer").WithInferenceDocs()
             .WithSummary("Scores flights given as an FP32 tensor 'features' of shape [n, 37]; JSON or binary tensor data.");
@@ -57,10 +61,14 @@ public static class OpenInferenceEndpoints
 
     private static RouteHandlerBuilder WithInferenceDocs(this RouteHandlerBuilder builder) =>
         builder.DocumentsBody<InferenceRequest>()
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesError(StatusCodes.Status400BadRequest)
+            .ProducesError(StatusCodes.Status404NotFound)
+            .ProducesError(StatusCodes.Status413PayloadTooLarge)
+            .ProducesError(StatusCodes.Status415UnsupportedMediaType);
+
+    /// <summary>Documents one of the protocol's <c>{"error": "..."}</c> answers.</summary>
+    private static RouteHandlerBuilder ProducesError(this RouteHandlerBuilder builder, int status) =>
+        builder.Produces<ErrorResponse>(status, "application/json");
 
     internal static JsonHttpResult<ServerMetadata> GetServerMetadata() =>
         TypedResults.Json(new ServerMetadata("flightdelay", ServerVersion, ["binary_tensor_data"]), OpenInferenceJsonContext.Default.ServerMetadata);
@@ -73,33 +81,33 @@ public static class OpenInferenceEndpoints
     internal static JsonHttpResult<ServerReady> Ready(CurrentModel current) =>
         TypedResults.Json(new ServerReady(true), OpenInferenceJsonContext.Default.ServerReady);
 
-    internal static Results<JsonHttpResult<ModelMetadata>, ProblemHttpResult> GetModelMetadata(string model, CurrentModel current) =>
+    internal static Results<JsonHttpResult<ModelMetadata>, JsonHttpResult<ErrorResponse>> GetModelMetadata(string model, CurrentModel current) =>
         GetModelVersionMetadata(model, null, current);
 
-    internal static Results<JsonHttpResult<ModelMetadata>, ProblemHttpResult> GetModelVersionMetadata(string model, string? version, CurrentModel current)
+    internal static Results<JsonHttpResult<ModelMetadata>, JsonHttpResult<ErrorResponse>> GetModelVersionMetadata(string model, string? version, CurrentModel current)
     {
         var flightModel = current.Model;
         if (Find(model, version, flightModel) is { } problem)
             return problem;
-        return TypedResults.Json(new ModelMetadata(ModelName, [flightModel.Version], "mlnet", Inputs, Outputs),
+        return TypedResults.Json(new ModelMetadata(ModelName, [flightModel.Version], Platform, Inputs, Outputs),
             OpenInferenceJsonContext.Default.ModelMetadata);
     }
 
-    internal static Results<JsonHttpResult<ModelReady>, ProblemHttpResult> GetModelReady(string model, CurrentModel current) =>
+    internal static Results<JsonHttpResult<ModelReady>, JsonHttpResult<ErrorResponse>> GetModelReady(string model, CurrentModel current) =>
         GetModelVersionReady(model, null, current);
 
-    internal static Results<JsonHttpResult<ModelReady>, ProblemHttpResult> GetModelVersionReady(string model, string? version, CurrentModel current)
+    internal static Results<JsonHttpResult<ModelReady>, JsonHttpResult<ErrorResponse>> GetModelVersionReady(string model, string? version, CurrentModel current)
     {
         if (Find(model, version, current.Model) is { } problem)
             return problem;
         return TypedResults.Json(new ModelReady(ModelName, true), OpenInferenceJsonContext.Default.ModelReady);
     }
 
-    internal static Task<Results<InferenceResult, ProblemHttpResult>> Infer(
+    internal static Task<Results<InferenceResult, JsonHttpResult<ErrorResponse>>> Infer(
         string model, HttpRequest request, CurrentModel current, PredictionMetrics metrics, IOptions<PredictionOptions> options) =>
         InferVersion(model, null, request, current, metrics, options);
 
-    internal static async Task<Results<InferenceResult, ProblemHttpResult>> InferVersion(
+    internal static async Task<Results<InferenceResult, JsonHttpResult<ErrorResponse>>> InferVersion(
         string model, string? version, HttpRequest request, CurrentModel current, PredictionMetrics metrics, IOptions<PredictionOptions> options)
     {
         // One model for the whole request: the version checked, the one that scores and the one reported are the same.
@@ -127,7 +135,7 @@ public static class OpenInferenceEndpoints
         }
     }
 
-    private static ProblemHttpResult? Find(string model, string? version, FlightModel flightModel)
+    private static JsonHttpResult<ErrorResponse>? Find(string model, string? version, FlightModel flightModel)
     {
         if (model != ModelName)
             return Error(StatusCodes.Status404NotFound, $"Unknown model '{model}'; this server serves '{ModelName}'.");
@@ -136,13 +144,7 @@ public static class OpenInferenceEndpoints
         return null;
     }
 
-    /// <summary>An RFC 9457 problem that also carries the protocol's <c>error</c> member, which KServe and Triton clients read.</summary>
-    internal static ProblemHttpResult Error(int status, string message) =>
-        TypedResults.Problem(message, statusCode: status, title: status switch
-        {
-            StatusCodes.Status404NotFound => "Not found.",
-            StatusCodes.Status413PayloadTooLarge => "The request body is too large.",
-            StatusCodes.Status415UnsupportedMediaType => "Unsupported media type.",
-            _ => "The inference request is invalid.",
-        }, extensions: new Dictionary<string, object?> { ["error"] = message });
+    /// <summary>The protocol's error answer: <paramref name="status"/> with <c>application/json</c> <c>{"error": message}</c>.</summary>
+    internal static JsonHttpResult<ErrorResponse> Error(int status, string message) =>
+        TypedResults.Json(new ErrorResponse(message), OpenInferenceJsonContext.Default.ErrorResponse, "application/json", status);
 }

@@ -53,7 +53,8 @@ public class OpenInferenceTests(ApiFactory factory) : IClassFixture<ApiFactory>
 
         Assert.Equal("flight-delay", metadata.GetProperty("name").GetString());
         Assert.Equal([version], metadata.GetProperty("versions").EnumerateArray().Select(v => v.GetString()));
-        Assert.Equal("mlnet", metadata.GetProperty("platform").GetString());
+        // <project>_<format>, as the protocol's platform names are (onnxruntime_onnx, tensorflow_savedmodel).
+        Assert.Equal("mlnet_zip", metadata.GetProperty("platform").GetString());
         var input = Assert.Single(metadata.GetProperty("inputs").EnumerateArray());
         Assert.Equal("features", input.GetProperty("name").GetString());
         Assert.Equal("FP32", input.GetProperty("datatype").GetString());
@@ -77,7 +78,7 @@ public class OpenInferenceTests(ApiFactory factory) : IClassFixture<ApiFactory>
     {
         var response = await _client.GetAsync(path);
 
-        var problem = await Problem.ReadAsync(response, HttpStatusCode.NotFound);
+        var problem = await V2Error.ReadAsync(response, HttpStatusCode.NotFound);
         Assert.Equal(problem.Detail, problem.Root.GetProperty("error").GetString());
     }
 
@@ -186,6 +187,56 @@ public class OpenInferenceTests(ApiFactory factory) : IClassFixture<ApiFactory>
         }
     }
 
+    /// <summary>numpy's default arrays are float64 and int64; one-hot flags are as naturally booleans.</summary>
+    [Theory]
+    [InlineData("FP64")]
+    [InlineData("INT64")]
+    [InlineData("INT32")]
+    [InlineData("BOOL")]
+    public async Task Features_in_any_numeric_or_boolean_datatype_score_as_fp32_in_json_and_binary(string datatype)
+    {
+        var row = TestFiles.Encode("Grupo LATAM", "I", 7);
+        var expected = await ProbabilityAsync(new { inputs = new[] { new { name = "features", datatype = "FP32", shape = new[] { 1, 37 }, data = (object)row } } });
+
+        object data = datatype == "BOOL" ? row.Select(f => f == 1).ToArray() : datatype.StartsWith("INT", StringComparison.Ordinal) ? row.Select(f => (long)f).ToArray() : row.Select(f => (double)f).ToArray();
+        Assert.Equal(expected, await ProbabilityAsync(new { inputs = new[] { new { name = "features", datatype, shape = new[] { 1, 37 }, data } } }));
+
+        byte[] bytes = datatype switch
+        {
+            "FP64" => [.. row.SelectMany(f => BitConverter.GetBytes((double)f))],
+            "INT64" => [.. row.SelectMany(f => BitConverter.GetBytes((long)f))],
+            "INT32" => [.. row.SelectMany(f => BitConverter.GetBytes((int)f))],
+            _ => [.. row.Select(f => (byte)f)],
+        };
+        var header = JsonSerializer.SerializeToUtf8Bytes(new { inputs = new[] { new { name = "features", datatype, shape = new[] { 1, 37 }, parameters = new { binary_data_size = bytes.Length } } } });
+        using var content = new ByteArrayContent([.. header, .. bytes]);
+        content.Headers.Add("Inference-Header-Content-Length", header.Length.ToString(CultureInfo.InvariantCulture));
+        var binary = await _client.PostAsync($"{Model}/infer", content);
+        Assert.Equal(HttpStatusCode.OK, binary.StatusCode);
+        Assert.Equal(expected, (await binary.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("outputs")[1].GetProperty("data")[0].GetSingle());
+    }
+
+    [Theory]
+    [InlineData("INT64", "0.5", "INT64 elements must be whole numbers")]
+    [InlineData("BOOL", "1", "BOOL elements must be true or false")]
+    [InlineData("FP64", "1e308", "data[0] is 1e308; FP64 elements must be finite numbers within FP32's range")]
+    public async Task An_element_its_datatype_cannot_hold_is_a_400(string datatype, string first, string expected)
+    {
+        var body = $$"""{"inputs": [{"name": "features", "datatype": "{{datatype}}", "shape": [1, 37], "data": [{{first}}{{string.Concat(Enumerable.Repeat(datatype == "BOOL" ? ",false" : ",0", 36))}}]}]}""";
+
+        var error = await V2Error.ReadAsync(await _client.PostAsync($"{Model}/infer", new StringContent(body, Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest);
+
+        Assert.Contains(expected, error.Detail);
+    }
+
+    private async Task<float> ProbabilityAsync(object request)
+    {
+        var response = await _client.PostAsJsonAsync($"{Model}/infer", request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return JsonDocument.Parse(text).RootElement.GetProperty("outputs")[1].GetProperty("data")[0].GetSingle();
+    }
+
     [Fact]
     public async Task Predictions_are_counted_under_the_v2_path()
     {
@@ -215,7 +266,7 @@ public class OpenInferenceTests(ApiFactory factory) : IClassFixture<ApiFactory>
         { $"{{\"inputs\": [{{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 37], \"data\": [{Flat}]}}]}}", "Unknown input 'x'" },
         { $"{{\"inputs\": [{{\"datatype\": \"FP32\", \"shape\": [1, 37], \"data\": [{Flat}]}}]}}", "name is required" },
         { $"{{\"inputs\": [{{{Features}, \"shape\": [1, 37], \"data\": [{Flat}]}}, {{{Features}, \"shape\": [1, 37], \"data\": [{Flat}]}}]}}", "received 2 inputs" },
-        { $"{{\"inputs\": [{{\"name\": \"features\", \"datatype\": \"FP64\", \"shape\": [1, 37], \"data\": [{Flat}]}}]}}", "datatype FP32" },
+        { $"{{\"inputs\": [{{\"name\": \"features\", \"datatype\": \"UINT8\", \"shape\": [1, 37], \"data\": [{Flat}]}}]}}", "datatype FP32, FP64, INT64, INT32, BOOL" },
         { $"{{\"inputs\": [{{\"name\": \"features\", \"shape\": [1, 37], \"data\": [{Flat}]}}]}}", "datatype FP32" },
         { $"{{\"inputs\": [{{{Features}, \"shape\": [1, 36], \"data\": [{Flat}]}}]}}", "[1, 36]" },
         { $"{{\"inputs\": [{{{Features}, \"shape\": [37], \"data\": [{Flat}]}}]}}", "[37]" },
@@ -231,7 +282,7 @@ public class OpenInferenceTests(ApiFactory factory) : IClassFixture<ApiFactory>
         { $"{{\"inputs\": [{{{Features}, \"shape\": [1, 37], \"data\": \"0,0\"}}]}}", "a string" },
         { $"{{\"inputs\": [{{{Features}, \"shape\": [1, 37], \"data\": [\"0\",{Flat[2..]}]}}]}}", "data[0] is a string" },
         { $"{{\"inputs\": [{{{Features}, \"shape\": [1, 37], \"data\": [NaN,{Flat[2..]}]}}]}}", "Invalid JSON" },
-        { $"{{\"inputs\": [{{{Features}, \"shape\": [1, 37], \"data\": [1e39,{Flat[2..]}]}}]}}", "data[0] is a number out of the FP32 range" },
+        { $"{{\"inputs\": [{{{Features}, \"shape\": [1, 37], \"data\": [1e39,{Flat[2..]}]}}]}}", "data[0] is 1e39; FP32 elements must be finite numbers" },
         { $"{{\"inputs\": [{{{Features}, \"shape\": [1, 37], \"data\": [1e400,{Flat[2..]}]}}]}}", "data[0]" },
         { $"{{\"inputs\": [{{{Features}, \"shape\": [1, 37], \"data\": [true,{Flat[2..]}]}}]}}", "a boolean" },
         { $"{{\"inputs\": [{{{Features}, \"shape\": [2, 37], \"data\": [{Row}, [0,0]]}}]}}", "data[1] has 2 numbers" },
@@ -256,7 +307,7 @@ public class OpenInferenceTests(ApiFactory factory) : IClassFixture<ApiFactory>
     {
         var response = await _client.PostAsync($"{Model}/infer", new StringContent(body, Encoding.UTF8, "application/json"));
 
-        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        var problem = await V2Error.ReadAsync(response, HttpStatusCode.BadRequest);
         Assert.Contains(expected, problem.Detail);
         Assert.Equal(problem.Detail, problem.Root.GetProperty("error").GetString());
     }
@@ -281,7 +332,7 @@ public class OpenInferenceTests(ApiFactory factory) : IClassFixture<ApiFactory>
 
         var response = await _client.PostAsync($"{Model}/infer", content);
 
-        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        var problem = await V2Error.ReadAsync(response, HttpStatusCode.BadRequest);
         Assert.Contains(expected, problem.Detail);
     }
 
@@ -298,9 +349,9 @@ public class OpenInferenceTests(ApiFactory factory) : IClassFixture<ApiFactory>
         using var notANumber = new ByteArrayContent(json);
         notANumber.Headers.Add("Inference-Header-Content-Length", "abc");
 
-        Assert.Contains("feature 5", (await Problem.ReadAsync(await _client.PostAsync($"{Model}/infer", nan), HttpStatusCode.BadRequest)).Detail);
-        Assert.Contains("only", (await Problem.ReadAsync(await _client.PostAsync($"{Model}/infer", tooLong), HttpStatusCode.BadRequest)).Detail);
-        Assert.Contains("whole number", (await Problem.ReadAsync(await _client.PostAsync($"{Model}/infer", notANumber), HttpStatusCode.BadRequest)).Detail);
+        Assert.Contains("feature 5", (await V2Error.ReadAsync(await _client.PostAsync($"{Model}/infer", nan), HttpStatusCode.BadRequest)).Detail);
+        Assert.Contains("only", (await V2Error.ReadAsync(await _client.PostAsync($"{Model}/infer", tooLong), HttpStatusCode.BadRequest)).Detail);
+        Assert.Contains("whole number", (await V2Error.ReadAsync(await _client.PostAsync($"{Model}/infer", notANumber), HttpStatusCode.BadRequest)).Detail);
     }
 
     [Fact]
@@ -311,8 +362,8 @@ public class OpenInferenceTests(ApiFactory factory) : IClassFixture<ApiFactory>
         var unknown = await _client.PostAsync("/v2/models/other/infer", new StringContent(body, Encoding.UTF8, "application/json"));
         var wrongType = await _client.PostAsync($"{Model}/infer", new StringContent(body, Encoding.UTF8, "text/csv"));
 
-        Assert.Contains("other", (await Problem.ReadAsync(unknown, HttpStatusCode.NotFound)).Root.GetProperty("error").GetString());
-        await Problem.ReadAsync(wrongType, HttpStatusCode.UnsupportedMediaType);
+        Assert.Contains("other", (await V2Error.ReadAsync(unknown, HttpStatusCode.NotFound)).Root.GetProperty("error").GetString());
+        await V2Error.ReadAsync(wrongType, HttpStatusCode.UnsupportedMediaType);
     }
 
     [Fact]
@@ -327,8 +378,8 @@ public class OpenInferenceTests(ApiFactory factory) : IClassFixture<ApiFactory>
             $"{{\"inputs\": [{{{Features}, \"shape\": [3, 37], \"data\": [{string.Join(",", Enumerable.Repeat("0.000000000000000000000000000", 111))}]}}]}}",
             Encoding.UTF8, "application/json"));
 
-        Assert.Contains("At most 3 rows", (await Problem.ReadAsync(tooMany, HttpStatusCode.BadRequest)).Detail);
-        await Problem.ReadAsync(tooLarge, HttpStatusCode.RequestEntityTooLarge);
+        Assert.Contains("At most 3 rows", (await V2Error.ReadAsync(tooMany, HttpStatusCode.BadRequest)).Detail);
+        await V2Error.ReadAsync(tooLarge, HttpStatusCode.RequestEntityTooLarge);
     }
 
     [Fact]
