@@ -34,7 +34,7 @@ internal static class HttpConventions
             o.EnableForHttps = true;
             o.Providers.Add<BrotliCompressionProvider>();
             o.Providers.Add<GzipCompressionProvider>();
-            o.MimeTypes = ["application/json", "application/problem+json", "text/csv", "text/plain"];
+            o.MimeTypes = ["application/json", "application/problem+json", "application/x-ndjson", "text/csv", "text/plain"];
         });
         // Fastest: a download of millions of rows streams at the network's pace, not the compressor's.
         services.Configure<BrotliCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);

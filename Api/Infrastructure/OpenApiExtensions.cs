@@ -18,16 +18,4 @@ internal static class OpenApiExtensions
                 Content = new Dictionary<string, OpenApiMediaType> { [contentType] = new() { Schema = schema } },
             };
         });
-
-    /// <summary>Adds <c>text/csv</c> to a request body that <see cref="DocumentsBody{T}"/> documented, as a string described by <paramref name="description"/>.</summary>
-    public static RouteHandlerBuilder DocumentsCsvBody(this RouteHandlerBuilder builder, string description) =>
-        builder.AddOpenApiOperationTransformer((operation, _, _) =>
-        {
-            operation.RequestBody ??= new OpenApiRequestBody { Required = true, Content = new Dictionary<string, OpenApiMediaType>() };
-            operation.RequestBody.Content!["text/csv"] = new OpenApiMediaType
-            {
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = description },
-            };
-            return Task.CompletedTask;
-        });
 }

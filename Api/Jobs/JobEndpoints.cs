@@ -24,7 +24,7 @@ public static class JobEndpoints
         var jobs = app.MapGroup("/v1/jobs").WithTags("Jobs");
         jobs.MapPost("", Submit)
             .WithName("SubmitJob")
-            .WithSummary("Submits a batch of flights as CSV (text/csv) or JSON ({\"flights\": [...]}); answers 202 with the job.")
+            .WithSummary("Submits a batch of flights as CSV, JSON ({\"flights\": [...]}) or JSON Lines; answers 202 with the job.")
             .WithDescription("""
                 Optional headers. `Idempotency-Key`: a retry with the same key and body returns the original job
                 (`Idempotent-Replayed: true`); another body with it is a 409, and so is a retry while the first request with the
@@ -38,8 +38,7 @@ public static class JobEndpoints
                 `X-FlightDelay-*` headers. Anything but a 2xx answer is retried with backoff over one to two days (`410`
                 stops, `Retry-After` is honoured); redirects are not followed. A URL that is not allowed is a 400.
                 """)
-            .DocumentsBody<Predictions.PredictionRequest>()
-            .DocumentsCsvBody("A header line naming airline, flightType and month (in any order) and a row per flight; or 37 numeric feature columns per row, with or without a header.")
+            .DocumentsUploadFormats()
             .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
             // The limit on the decompressed body, which request decompression enforces as it reads.
             .WithMetadata(new RequestSizeLimitAttribute(app.ServiceProvider.GetRequiredService<IOptions<JobOptions>>().Value.MaxUploadBytes))
@@ -51,8 +50,10 @@ public static class JobEndpoints
         jobs.MapGet("", List).WithName("ListJobs").WithSummary("Recent jobs, newest first, optionally by status.");
         jobs.MapGet("/{id:guid}", Get).WithName("GetJob").WithSummary("A job's status and progress. Supports If-None-Match.");
         jobs.MapGet("/{id:guid}/results", Results).WithName("GetJobResults").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
-            .WithSummary("Results page by page (after a row number), also while the job runs (a page then ends before the first row not yet scored); Accept: text/csv streams them all.");
+            .WithSummary("Results page by page (after a row number), also while the job runs (a page then ends before the first row not yet scored); Accept: text/csv or application/x-ndjson streams them all.");
         jobs.MapGet("/{id:guid}/results.csv", ResultsCsv).WithName("GetJobResultsCsv").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer).WithSummary("All results as CSV, streamed.");
+        jobs.MapGet("/{id:guid}/results.jsonl", ResultsJsonLines).WithName("GetJobResultsJsonLines").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
+            .WithSummary("All results as JSON Lines (one {row, delayed, probability, modelVersion} per line), streamed.");
         jobs.MapJobSummary();
         jobs.MapPost("/{id:guid}/cancel", Cancel).WithName("CancelJob")
             .WithSummary("Cancels a queued or running job; running chunks finish, results already written stay readable.")
@@ -174,8 +175,15 @@ public static class JobEndpoints
     internal static async Task<Results<Ok<JobResultPage>, EmptyHttpResult, ProblemHttpResult>> Results(
         Guid id, [AsParameters] ResultPageQuery query, HttpContext context, CurrentClient client, JobQueries queries)
     {
-        if (context.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase)))
+        var accept = context.Request.GetTypedHeaders().Accept;
+        if (accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase)))
             return (await ResultsCsv(id, context, client, queries)).Result switch
+            {
+                ProblemHttpResult problem => problem,
+                _ => TypedResults.Empty,
+            };
+        if (accept.Any(a => UploadFormats.For(a.MediaType.ToString()) == UploadFormats.JsonLines))
+            return (await ResultsJsonLines(id, context, client, queries)).Result switch
             {
                 ProblemHttpResult problem => problem,
                 _ => TypedResults.Empty,
@@ -198,18 +206,27 @@ public static class JobEndpoints
     }
 
     /// <summary>Streams every result as CSV (<c>row,delayed,probability,model_version</c>) straight from the database.</summary>
-    internal static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ResultsCsv(Guid id, HttpContext context, CurrentClient client, JobQueries queries)
+    internal static Task<Results<EmptyHttpResult, ProblemHttpResult>> ResultsCsv(Guid id, HttpContext context, CurrentClient client, JobQueries queries) =>
+        DownloadAsync(id, context, client, queries, "text/csv; charset=utf-8", "csv", queries.WriteCsvAsync);
+
+    /// <summary>Streams every result as JSON Lines straight from the database.</summary>
+    internal static Task<Results<EmptyHttpResult, ProblemHttpResult>> ResultsJsonLines(Guid id, HttpContext context, CurrentClient client, JobQueries queries) =>
+        DownloadAsync(id, context, client, queries, "application/x-ndjson", "jsonl", queries.WriteJsonLinesAsync);
+
+    /// <summary>A finished job's results as a file download in one format; 409 while the job runs.</summary>
+    private static async Task<Results<EmptyHttpResult, ProblemHttpResult>> DownloadAsync(Guid id, HttpContext context, CurrentClient client, JobQueries queries,
+        string contentType, string extension, Func<Job, System.IO.Pipelines.PipeWriter, CancellationToken, Task> write)
     {
         if (await queries.FindAsync(id, client.Owner, context.RequestAborted) is not { } job)
             return Problems.NotFound($"There is no job {id}.");
         if (!Job.IsFinal(job.Status))
-            return Problems.Conflict($"Job {id} is {JobView.StatusName(job.Status)}; the CSV is available when it has finished. Page /v1/jobs/{id}/results meanwhile.");
+            return Problems.Conflict($"Job {id} is {JobView.StatusName(job.Status)}; the download is available when it has finished. Page /v1/jobs/{id}/results meanwhile.");
 
         var response = context.Response;
-        response.ContentType = "text/csv; charset=utf-8";
-        response.Headers.ContentDisposition = $"attachment; filename=\"job-{id}-results.csv\"";
+        response.ContentType = contentType;
+        response.Headers.ContentDisposition = $"attachment; filename=\"job-{id}-results.{extension}\"";
         response.Headers["X-Job-Status"] = JobView.StatusName(job.Status);
-        await queries.WriteCsvAsync(job, response.BodyWriter, context.RequestAborted);
+        await write(job, response.BodyWriter, context.RequestAborted);
         return TypedResults.Empty;
     }
 

@@ -15,7 +15,7 @@ internal sealed record IntakeRequest(string Owner, string? IdempotencyKey, strin
 /// <summary>Why a submission was refused; the endpoint maps each to its HTTP status.</summary>
 internal enum IntakeError
 {
-    /// <summary>Neither CSV nor JSON (415).</summary>
+    /// <summary>Not one of <see cref="UploadFormats"/> (415).</summary>
     UnsupportedMediaType,
 
     /// <summary>Over <see cref="JobOptions.MaxUploadBytes"/> (413).</summary>
@@ -62,19 +62,14 @@ internal sealed class JobIntake(
     IOptions<JobOptions> options,
     ILogger<JobIntake> logger)
 {
-    private const int MaxUnitBytes = 1024 * 1024;
-
-    /// <summary>The media types <see cref="SubmitAsync"/> reads, for a 415's text.</summary>
-    public const string Accepted = "text/csv or application/json (or any application/*+json)";
-
     /// <param name="body">The upload, read to its end (or to the first reason to refuse it).</param>
     /// <param name="contentType">Its Content-Type header, which picks the parser.</param>
     /// <param name="contentLength">Its declared length, when known: a body declared too large is refused unread.</param>
     public async Task<IntakeOutcome> SubmitAsync(PipeReader body, string? contentType, long? contentLength, IntakeRequest request, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        if (ParserFor(contentType) is not { } parser)
-            return new IntakeRefusal(IntakeError.UnsupportedMediaType, $"Content-Type '{contentType}' is not supported; send {Accepted}.");
+        if (UploadFormats.For(contentType)?.CreateParser() is not { } parser)
+            return new IntakeRefusal(IntakeError.UnsupportedMediaType, $"Content-Type '{contentType}' is not supported; send {UploadFormats.Accepted}.");
         if (contentLength > limits.MaxUploadBytes)
             return TooLarge(limits.MaxUploadBytes);
 
@@ -215,15 +210,6 @@ internal sealed class JobIntake(
 
     private IntakeRefusal Busy(long backlog) =>
         new(IntakeError.Busy, $"{backlog} rows are waiting to be scored and this job would take the backlog past the limit of {options.Value.MaxQueuedRows}; submit again later.");
-
-    private static IUploadParser? ParserFor(string? contentType) => MediaType(contentType) switch
-    {
-        "text/csv" or "application/csv" => new CsvUploadParser(MaxUnitBytes),
-        // Any application/*+json is JSON (RFC 6839), as on the sync routes.
-        "application/json" => new JsonUploadParser(MaxUnitBytes),
-        var json when json.StartsWith("application/", StringComparison.Ordinal) && json.EndsWith("+json", StringComparison.Ordinal) => new JsonUploadParser(MaxUnitBytes),
-        _ => null,
-    };
 
     private static string MediaType(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var media) ? media.MediaType.ToString().ToLowerInvariant() : "";

@@ -55,24 +55,41 @@ internal sealed class JobQueries(JobsDbContext db)
         return items;
     }
 
-    /// <summary>The CSV header <see cref="WriteCsvAsync"/> starts with.</summary>
-    public static ReadOnlySpan<byte> CsvHeader => "row,delayed,probability,model_version\n"u8;
+    /// <summary>
+    /// Writes every result as CSV (<c>row,delayed,probability,model_version</c>, a header line first) straight from the
+    /// database, one chunk in memory at a time.
+    /// </summary>
+    public Task WriteCsvAsync(Job job, PipeWriter writer, CancellationToken cancellationToken) =>
+        WriteRowsAsync(job, writer, "row,delayed,probability,model_version\n"u8.ToArray(),
+            static (span, row, delayed, probability, version) => Utf8.TryWrite(span, CultureInfo.InvariantCulture,
+                $"{row},{(delayed ? 1 : 0)},{probability:R},{version}\n", out var written) ? written : -1,
+            cancellationToken);
 
-    /// <summary>Writes every result as CSV (<c>row,delayed,probability,model_version</c>) straight from the database, one chunk in memory at a time.</summary>
-    public async Task WriteCsvAsync(Job job, PipeWriter writer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes every result as JSON Lines, one <c>{"row":1,"delayed":true,"probability":0.72,"modelVersion":"m-…"}</c>
+    /// per line, with the same names as the results pages.
+    /// </summary>
+    public Task WriteJsonLinesAsync(Job job, PipeWriter writer, CancellationToken cancellationToken) =>
+        WriteRowsAsync(job, writer, [],
+            static (span, row, delayed, probability, version) => Utf8.TryWrite(span, CultureInfo.InvariantCulture,
+                $"{{\"row\":{row},\"delayed\":{(delayed ? "true" : "false")},\"probability\":{probability:R},\"modelVersion\":\"{version}\"}}\n", out var written) ? written : -1,
+            cancellationToken);
+
+    /// <summary>Writes one result into <c>span</c>; returns the bytes written (-1 when it does not fit).</summary>
+    private delegate int RowWriter(Span<byte> span, int row, bool delayed, float probability, string? modelVersion);
+
+    private async Task WriteRowsAsync(Job job, PipeWriter writer, byte[] header, RowWriter write, CancellationToken cancellationToken)
     {
-        CsvHeader.CopyTo(writer.GetSpan(CsvHeader.Length));
-        writer.Advance(CsvHeader.Length);
+        header.CopyTo(writer.GetSpan(header.Length));
+        writer.Advance(header.Length);
         await foreach (var chunk in ScoredChunks(job, 0, job.ChunkSize, int.MaxValue).WithCancellation(cancellationToken))
         {
             var rows = ResultBytes.RowCount(chunk.Results);
             for (var i = 0; i < rows; i++)
             {
                 var (delayed, probability) = ResultBytes.Read(chunk.Results, i);
-                var span = writer.GetSpan(128);
-                Utf8.TryWrite(span, CultureInfo.InvariantCulture,
-                    $"{chunk.FirstRow + i},{(delayed ? 1 : 0)},{probability:R},{chunk.ModelVersion}\n", out var written);
-                writer.Advance(written);
+                // A row is under 200 bytes: the model version is at most 64 characters.
+                writer.Advance(write(writer.GetSpan(256), chunk.FirstRow + i, delayed, probability, chunk.ModelVersion));
                 if (i % 4096 == 4095) await writer.FlushAsync(cancellationToken);
             }
         }

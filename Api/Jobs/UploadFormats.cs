@@ -1,0 +1,62 @@
+using Microsoft.Net.Http.Headers;
+using Microsoft.OpenApi;
+
+namespace FlightDelay.Api.Jobs;
+
+/// <summary>
+/// One upload format of <c>POST /v1/jobs</c>: its name, the media types that select it (the first is the one it is
+/// documented under), how to make its parser, and what it looks like, for the OpenAPI document.
+/// </summary>
+internal sealed record UploadFormat(string Name, string[] MediaTypes, Func<IUploadParser> CreateParser, string Description);
+
+/// <summary>
+/// The upload formats, in one place: the intake picks the parser here, the <c>415</c> lists what is here, and the
+/// OpenAPI document's request body has an entry per format. A new format is one entry and its parser.
+/// </summary>
+internal static class UploadFormats
+{
+    /// <summary>The longest line (CSV, JSON Lines) or flight object (JSON) a parser takes.</summary>
+    private const int MaxUnitBytes = 1024 * 1024;
+
+    public static readonly UploadFormat Csv = new("CSV", ["text/csv", "application/csv"], () => new CsvUploadParser(MaxUnitBytes),
+        "A header line naming airline, flightType and month (in any order) and a row per flight; or 37 numeric feature columns per row, with or without a header.");
+
+    public static readonly UploadFormat Json = new("JSON", ["application/json"], () => new JsonUploadParser(MaxUnitBytes),
+        "{\"flights\": [...]} as for /v1/predictions; any application/*+json too.");
+
+    public static readonly UploadFormat JsonLines = new("JSON Lines", ["application/x-ndjson", "application/jsonl", "application/x-jsonlines"],
+        () => new JsonLinesUploadParser(MaxUnitBytes),
+        "One flight object per line, as in /v1/predictions' flights: {\"airline\": \"Iberia\", \"flightType\": \"I\", \"month\": 3} or {\"features\": [...]}.");
+
+    public static readonly IReadOnlyList<UploadFormat> All = [Csv, Json, JsonLines];
+
+    /// <summary>What a <c>415</c> says is accepted.</summary>
+    public static string Accepted =>
+        string.Join(", ", All.Select(f => $"{f.MediaTypes[0]} ({f.Name})")) + "; also any application/*+json";
+
+    /// <summary>The format a Content-Type selects, or null.</summary>
+    public static UploadFormat? For(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media)) return null;
+        var type = media.MediaType.ToString();
+        // Any application/*+json is JSON (RFC 6839), as on the sync routes.
+        if (media.Type.Equals("application", StringComparison.OrdinalIgnoreCase) && media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))
+            return Json;
+        return All.FirstOrDefault(f => f.MediaTypes.Contains(type, StringComparer.OrdinalIgnoreCase));
+    }
+
+    /// <summary>The job submission's request body in the OpenAPI document: one entry per format, JSON with its schema.</summary>
+    public static RouteHandlerBuilder DocumentsUploadFormats(this RouteHandlerBuilder builder) =>
+        builder.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+        {
+            var content = new Dictionary<string, OpenApiMediaType>();
+            foreach (var format in All)
+            {
+                var schema = format == Json
+                    ? await context.GetOrCreateSchemaAsync(typeof(Predictions.PredictionRequest), null, cancellationToken)
+                    : new OpenApiSchema { Type = JsonSchemaType.String, Description = format.Description };
+                content[format.MediaTypes[0]] = new OpenApiMediaType { Schema = schema };
+            }
+            operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };
+        });
+}
