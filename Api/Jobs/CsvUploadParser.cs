@@ -8,7 +8,8 @@ namespace FlightDelay.Api.Jobs;
 /// <summary>
 /// CSV uploads, line by line as they stream in. Two layouts, told apart by the first line:
 /// a header <c>airline,flightType,month</c> (any order, any case) with named flights, or 37 numeric columns
-/// with or without a header line. Handles CRLF and LF, a UTF-8 byte order mark, quoted fields and blank lines.
+/// with or without a header line. Reads CSV as spreadsheets write it (RFC 4180): LF, CRLF or CR line ends, a UTF-8 byte
+/// order mark, quoted fields that hold commas, doubled quotes or line ends, and blank lines.
 /// </summary>
 internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
 {
@@ -16,6 +17,7 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
 
     private Layout _layout;
     private int _line;
+    private int _nextLine = 1;
     private int _airlineColumn, _typeColumn, _monthColumn;
     // The current line: decoded into _lineChars, its fields unquoted back to back into _text, each field's place in
     // _fields (only the first 37 are kept; _fieldCount counts them all). Reused for every line: a million-row upload
@@ -30,27 +32,75 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
         var reader = new SequenceReader<byte>(buffer);
         while (!sink.IsFull && !sink.ShouldStop)
         {
-            if (!reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
+            var before = reader;
+            if (!TryReadRecord(ref reader, isFinal, out var record, out var lineBreaks))
             {
-                if (!isFinal)
-                {
-                    if (reader.Remaining > maxLineBytes)
-                        sink.Fail($"line {_line + 1}", $"A line is longer than {maxLineBytes} bytes.");
-                    break;
-                }
-                if (reader.Remaining == 0) break;
-                line = reader.UnreadSequence;
-                reader.AdvanceToEnd();
-            }
-            if (line.Length > maxLineBytes)
-            {
-                sink.Fail($"line {_line + 1}", $"A line is longer than {maxLineBytes} bytes.");
+                reader = before;
+                if (!isFinal && reader.Remaining > maxLineBytes)
+                    sink.Fail($"line {_nextLine}", $"A line is longer than {maxLineBytes} bytes.");
                 break;
             }
-            _line++;
-            ParseLine(line, sink);
+            if (record.Length > maxLineBytes)
+            {
+                sink.Fail($"line {_nextLine}", $"A line is longer than {maxLineBytes} bytes.");
+                break;
+            }
+            _line = _nextLine;
+            _nextLine += 1 + lineBreaks;
+            ParseLine(record, sink);
         }
         return reader.Position;
+    }
+
+    /// <summary>
+    /// The next record (RFC 4180, as spreadsheets write it): up to a line end outside quotes, LF, CRLF or a lone CR;
+    /// a quoted field may hold line ends. False when the buffer ends before the record does and more is to come, or
+    /// when nothing is left. <paramref name="lineBreaks"/> counts the line ends inside quotes, for line numbers.
+    /// </summary>
+    private static bool TryReadRecord(ref SequenceReader<byte> reader, bool isFinal, out ReadOnlySequence<byte> record, out int lineBreaks)
+    {
+        var start = reader.Position;
+        var quoted = false;
+        lineBreaks = 0;
+        while (true)
+        {
+            var span = reader.UnreadSpan;
+            if (span.IsEmpty)
+            {
+                record = reader.Sequence.Slice(start, reader.Position);
+                return isFinal && record.Length > 0;
+            }
+            // Searching only for what can change the state keeps the common, unquoted line one vectorized scan.
+            var i = quoted ? span.IndexOfAny((byte)'"', (byte)'\n') : span.IndexOfAny((byte)'"', (byte)'\r', (byte)'\n');
+            if (i < 0)
+            {
+                reader.Advance(span.Length);
+                continue;
+            }
+            var found = span[i];
+            if (found == (byte)'"' || quoted)
+            {
+                reader.Advance(i + 1);
+                if (found == (byte)'"') quoted = !quoted; // a doubled quote flips twice: still inside
+                else lineBreaks++;
+                continue;
+            }
+            reader.Advance(i);
+            record = reader.Sequence.Slice(start, reader.Position);
+            reader.Advance(1);
+            if (found == (byte)'\r')
+            {
+                if (reader.TryPeek(out var next))
+                {
+                    if (next == (byte)'\n') reader.Advance(1);
+                }
+                else if (!isFinal)
+                {
+                    return false; // a CR at the end of the buffer: the LF that may follow is not here yet
+                }
+            }
+            return true;
+        }
     }
 
     private void ParseLine(ReadOnlySequence<byte> bytes, RowSink sink)
@@ -90,6 +140,12 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
             _layout = Layout.Raw;
             // A header of 37 names, or the first row already.
             return names.Any(n => !float.TryParse(n, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+        }
+        if (names.Any(n => n.Contains('\0')))
+        {
+            sink.Fail(Where(1), "The upload looks like UTF-16 or UTF-32 without a byte order mark. Send UTF-8, or say which encoding it is: Content-Type: text/csv; charset=utf-16le (or utf-16be, utf-32le).");
+            _layout = Layout.Raw;
+            return true;
         }
         sink.Fail(Where(1),
             $"Unrecognized first line ({_fieldCount} columns). Send a header 'airline,flightType,month' with named flights, or {FlightSchema.FeatureCount} numeric feature columns (with or without a header).");

@@ -79,6 +79,11 @@ internal sealed class JobIntake(
         // requests without one hash as before.)
         if (request.CallbackUrl is not null) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"callback {request.CallbackUrl}\n"));
 
+        var (utf8, encodingRefusal) = await UploadEncoding.ToUtf8Async(body, contentType, cancellationToken);
+        if (encodingRefusal is not null)
+            return new IntakeRefusal(IntakeError.UnsupportedMediaType, encodingRefusal);
+        body = utf8!;
+
         var start = await lifecycle.BeginIntakeAsync(request.Owner, request.IdempotencyKey, request.CallbackUrl, cancellationToken);
         if (start.Existing)
             return await ReplayAsync(start.Job, body, hash, limits.MaxUploadBytes, cancellationToken);
