@@ -51,8 +51,12 @@ public static class JobEndpoints
         jobs.MapGet("/{id:guid}", Get).WithName("GetJob").WithSummary("A job's status and progress. Supports If-None-Match.");
         jobs.MapGet("/{id:guid}/results", Results).WithName("GetJobResults").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
             .WithSummary("Results page by page (after a row number), also while the job runs (a page then ends before the first row not yet scored); Accept: text/csv or application/x-ndjson streams them all.");
-        jobs.MapGet("/{id:guid}/results.csv", ResultsCsv).WithName("GetJobResultsCsv").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer).WithSummary("All results as CSV, streamed.");
-        jobs.MapGet("/{id:guid}/results.jsonl", ResultsJsonLines).WithName("GetJobResultsJsonLines").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
+        jobs.MapGet("/{id:guid}/results.csv", ResultsCsv).WithName("GetJobResultsCsv")
+            .Produces<string>(StatusCodes.Status200OK, "text/csv").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer).WithSummary("All results as CSV, streamed.");
+        jobs.MapGet("/{id:guid}/results.jsonl", ResultsJsonLines).WithName("GetJobResultsJsonLines")
+            .Produces<string>(StatusCodes.Status200OK, "application/x-ndjson").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
             .WithSummary("All results as JSON Lines (one {row, delayed, probability, modelVersion} per line), streamed.");
         jobs.MapJobSummary();
         jobs.MapPost("/{id:guid}/cancel", Cancel).WithName("CancelJob")

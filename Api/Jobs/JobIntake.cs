@@ -79,10 +79,18 @@ internal sealed class JobIntake(
         // requests without one hash as before.)
         if (request.CallbackUrl is not null) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"callback {request.CallbackUrl}\n"));
 
-        var (utf8, encodingRefusal) = await UploadEncoding.ToUtf8Async(body, contentType, cancellationToken);
-        if (encodingRefusal is not null)
-            return new IntakeRefusal(IntakeError.UnsupportedMediaType, encodingRefusal);
-        body = utf8!;
+        try
+        {
+            var (utf8, encodingRefusal) = await UploadEncoding.ToUtf8Async(body, contentType, cancellationToken);
+            if (encodingRefusal is not null)
+                return new IntakeRefusal(IntakeError.UnsupportedMediaType, encodingRefusal);
+            body = utf8!;
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Its first bytes could not be read: not what its Content-Encoding says, or the client went away.
+            return new IntakeRefusal(IntakeError.Unreadable, ex.Message, ex.StatusCode);
+        }
 
         var start = await lifecycle.BeginIntakeAsync(request.Owner, request.IdempotencyKey, request.CallbackUrl, cancellationToken);
         if (start.Existing)

@@ -36,21 +36,26 @@ public static class OpenInferenceEndpoints
     {
         var v2 = app.MapGroup("/v2").WithTags("Open Inference Protocol");
 
-        v2.MapGet("", GetServerMetadata).WithName("V2ServerMetadata").WithSummary("Server name, version and protocol extensions.");
+        v2.MapGet("", GetServerMetadata).WithName("V2ServerMetadata").WithSummary("Server name, version and protocol extensions.")
+            .Produces<ServerMetadata>(StatusCodes.Status200OK, "application/json");
         // Probes (Kubernetes, KServe) send no API key and must never be throttled.
-        v2.MapGet("/health/live", Live).WithName("V2ServerLive").WithSummary("The server answers.")
+        v2.MapGet("/health/live", Live).WithName("V2ServerLive").WithSummary("The server answers.").Produces<ServerLive>(StatusCodes.Status200OK, "application/json")
             .AllowAnonymous().DisableRateLimiting();
-        v2.MapGet("/health/ready", Ready).WithName("V2ServerReady").WithSummary("The model is loaded and ready for inference.")
+        v2.MapGet("/health/ready", Ready).WithName("V2ServerReady").WithSummary("The model is loaded and ready for inference.").Produces<ServerReady>(StatusCodes.Status200OK, "application/json")
             .AllowAnonymous().DisableRateLimiting();
 
         v2.MapGet("/models/{model}", GetModelMetadata).WithName("V2ModelMetadata")
-            .WithSummary("The model's versions, input and outputs.").ProducesError(StatusCodes.Status404NotFound);
+            .WithSummary("The model's versions, input and outputs.")
+            .Produces<ModelMetadata>(StatusCodes.Status200OK, "application/json").ProducesError(StatusCodes.Status404NotFound);
         v2.MapGet("/models/{model}/versions/{version}", GetModelVersionMetadata).WithName("V2ModelVersionMetadata")
-            .WithSummary("The model's metadata, for one version.").ProducesError(StatusCodes.Status404NotFound);
+            .WithSummary("The model's metadata, for one version.")
+            .Produces<ModelMetadata>(StatusCodes.Status200OK, "application/json").ProducesError(StatusCodes.Status404NotFound);
         v2.MapGet("/models/{model}/ready", GetModelReady).WithName("V2ModelReady")
-            .WithSummary("The model is ready for inference.").ProducesError(StatusCodes.Status404NotFound);
+            .WithSummary("The model is ready for inference.")
+            .Produces<ModelReady>(StatusCodes.Status200OK, "application/json").ProducesError(StatusCodes.Status404NotFound);
         v2.MapGet("/models/{model}/versions/{version}/ready", GetModelVersionReady).WithName("V2ModelVersionReady")
-            .WithSummary("The model version is ready for inference.").ProducesError(StatusCodes.Status404NotFound);
+            .WithSummary("The model version is ready for inference.")
+            .Produces<ModelReady>(StatusCodes.Status200OK, "application/json").ProducesError(StatusCodes.Status404NotFound);
 
         v2.MapPost("/models/{model}/infer", Infer).WithName("V2Infer").WithInferenceDocs()
             .WithSummary("Scores flights given as an FP32 tensor 'features' of shape [n, 37]; JSON or binary tensor data.");
