@@ -228,13 +228,8 @@ public sealed class HttpConventionsTests : IAsyncLifetime
         Assert.Empty(missing);
     }
 
-    private static HttpRequestMessage Post(string route, byte[] body, string mediaType, string coding)
-    {
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse(mediaType);
-        content.Headers.ContentEncoding.Add(coding);
-        return new HttpRequestMessage(HttpMethod.Post, route) { Content = content };
-    }
+    private static HttpRequestMessage Post(string route, byte[] body, string mediaType, string coding) =>
+        new(HttpMethod.Post, route) { Content = JobApi.Body(body, mediaType, coding) };
 
     private static byte[] Compress(string text, string coding)
     {

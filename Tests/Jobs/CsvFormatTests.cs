@@ -40,7 +40,7 @@ public sealed class CsvFormatTests(ApiFactory factory) : IClassFixture<ApiFactor
         var rows = Flights.Take(3).Select(f => string.Join(",", TestFiles.Encode(f.Airline, f.FlightType, f.Month).Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)))).ToList();
         var csv = header + "\n" + rows[0] + "\n" + rows[1].Replace("0,", "x,", StringComparison.Ordinal) + "\n" + rows[2] + "\n";
 
-        var problem = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", Content(Encoding.UTF8.GetBytes(csv), "text/csv")), HttpStatusCode.BadRequest);
+        var problem = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", JobApi.Body(Encoding.UTF8.GetBytes(csv), "text/csv")), HttpStatusCode.BadRequest);
 
         // The header spans lines 1 and 2; the bad row is row 2, on line 4.
         var row = Assert.Single(problem.Root.GetProperty("rows").EnumerateArray());
@@ -76,30 +76,23 @@ public sealed class CsvFormatTests(ApiFactory factory) : IClassFixture<ApiFactor
     [Fact]
     public async Task An_unknown_charset_is_a_415_and_utf16_without_a_mark_is_told_so()
     {
-        var unknown = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", Content(Encoding.UTF8.GetBytes(JobApi.Csv(Flights)), "text/csv; charset=klingon")),
+        var unknown = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", JobApi.Body(JobApi.Csv(Flights), "text/csv; charset=klingon")),
             HttpStatusCode.UnsupportedMediaType);
         Assert.Contains("charset 'klingon'", unknown.Detail);
 
-        var unmarked = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", Content(Encoding.Unicode.GetBytes(JobApi.Csv(Flights)), "text/csv")),
+        var unmarked = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", JobApi.Body(Encoding.Unicode.GetBytes(JobApi.Csv(Flights)), "text/csv")),
             HttpStatusCode.BadRequest);
         Assert.Contains("UTF-16", unmarked.Root.GetProperty("rows")[0].GetProperty("message").GetString());
     }
 
     private async Task AssertScoredAsExpectedAsync(byte[] body, string contentType)
     {
-        var response = await _api.PostAsync("/v1/jobs", Content(body, contentType));
+        var response = await _api.PostAsync("/v1/jobs", JobApi.Body(body, contentType));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, text);
         var id = JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
         await _api.WaitForStatusAsync(id, "succeeded");
         var expected = await _api.PredictAsync(Flights);
         Assert.Equal(expected.Select(e => e.Probability), (await _api.AllResultsAsync(id)).Select(r => r.GetProperty("probability").GetSingle()));
-    }
-
-    private static ByteArrayContent Content(byte[] body, string contentType)
-    {
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-        return content;
     }
 }

@@ -47,7 +47,7 @@ public sealed class UploadFormatTests(ApiFactory factory) : IClassFixture<ApiFac
             {"airline":"Iberia","flightType":"I","month":3} {"extra":1}
             """;
 
-        var problem = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", Content(body, "application/x-ndjson")), HttpStatusCode.BadRequest);
+        var problem = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", JobApi.Body(body, "application/x-ndjson")), HttpStatusCode.BadRequest);
 
         var rows = problem.Root.GetProperty("rows").EnumerateArray().ToList();
         Assert.Equal(["row 2 (line 2)", "row 3 (line 3)", "row 4 (line 4)"], rows.Select(r => r.GetProperty("where").GetString()));
@@ -81,7 +81,7 @@ public sealed class UploadFormatTests(ApiFactory factory) : IClassFixture<ApiFac
     [Fact]
     public async Task The_formats_are_listed_once_in_the_415_and_the_openapi_document()
     {
-        var problem = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", Content("a,b", "text/plain")), HttpStatusCode.UnsupportedMediaType);
+        var problem = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", JobApi.Body("a,b", "text/plain")), HttpStatusCode.UnsupportedMediaType);
         Assert.Contains("text/csv (CSV), application/json (JSON), application/x-ndjson (JSON Lines)", problem.Detail);
 
         var document = await _api.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
@@ -91,16 +91,9 @@ public sealed class UploadFormatTests(ApiFactory factory) : IClassFixture<ApiFac
 
     private async Task<Guid> SubmitAsync(string body, string mediaType)
     {
-        var response = await _api.PostAsync("/v1/jobs", Content(body, mediaType));
+        var response = await _api.PostAsync("/v1/jobs", JobApi.Body(body, mediaType));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, text);
         return JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
-    }
-
-    private static ByteArrayContent Content(string body, string mediaType)
-    {
-        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
-        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
-        return content;
     }
 }

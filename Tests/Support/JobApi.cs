@@ -91,4 +91,16 @@ public static class JobApi
     }
 
     public static MediaTypeWithQualityHeaderValue CsvMedia => new("text/csv");
+
+    /// <summary>A body as a client sends it: these bytes, this Content-Type (parameters and all), and a Content-Encoding when given.</summary>
+    public static ByteArrayContent Body(byte[] body, string contentType, string? coding = null)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        if (coding is not null) content.Headers.ContentEncoding.Add(coding);
+        return content;
+    }
+
+    /// <summary><see cref="Body(byte[], string, string?)"/> of UTF-8 text.</summary>
+    public static ByteArrayContent Body(string body, string contentType) => Body(Encoding.UTF8.GetBytes(body), contentType);
 }
