@@ -66,8 +66,9 @@ public static class ApiServices
             return next(context);
         });
         app.UseHeadAsGet();
-        app.UseStaticFiles();
         app.UseRouting();
+        // After routing: static files skip requests that matched an endpoint instead of looking on disk for each.
+        app.UseStaticFiles();
         app.UseContentCodings();
         app.UseApiKeys();
         app.UseRateLimiter();

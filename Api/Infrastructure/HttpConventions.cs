@@ -16,7 +16,8 @@ internal static class HttpConventions
     public static readonly string[] RequestCodings = ["gzip", "deflate", "br"];
 
     /// <summary>Routes whose answers are large text (result pages and downloads, the OpenAPI document): compressed when asked.</summary>
-    private static readonly PathString[] CompressedPaths = ["/v1/jobs", "/openapi"];
+    private static bool IsLargeText(HttpContext context) =>
+        context.Request.Path.StartsWithSegments("/v1/jobs") || context.Request.Path.StartsWithSegments("/openapi");
 
     public static IServiceCollection AddHttpConventions(this IServiceCollection services)
     {
@@ -55,7 +56,7 @@ internal static class HttpConventions
         app.Use(RefuseUnknownCodings);
         app.UseRequestDecompression();
         // Only the large text routes: the sync scoring routes' small answers gain nothing and would pay the middleware.
-        app.UseWhen(c => CompressedPaths.Any(p => c.Request.Path.StartsWithSegments(p)), b => b.UseResponseCompression());
+        app.UseWhen(IsLargeText, b => b.UseResponseCompression());
         return app;
     }
 
@@ -63,13 +64,11 @@ internal static class HttpConventions
     /// <c>HEAD</c> runs the <c>GET</c> route and sends its status and headers without the body (RFC 9110 §9.3.2): the
     /// body goes nowhere, and the method is <c>HEAD</c> again before the headers are sent, so the server frames it as one.
     /// </summary>
-    private static async Task AnswerHeadAsGet(HttpContext context, RequestDelegate next)
+    private static Task AnswerHeadAsGet(HttpContext context, RequestDelegate next) =>
+        HttpMethods.IsHead(context.Request.Method) ? AnswerHeadAsGetAsync(context, next) : next(context);
+
+    private static async Task AnswerHeadAsGetAsync(HttpContext context, RequestDelegate next)
     {
-        if (!HttpMethods.IsHead(context.Request.Method))
-        {
-            await next(context);
-            return;
-        }
         var body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(Stream.Null));
         context.Request.Method = HttpMethods.Get;
@@ -85,17 +84,16 @@ internal static class HttpConventions
     }
 
     /// <summary>A body in a coding the API cannot decompress is a <c>415</c> that names the ones it can (RFC 9110 §15.5.16).</summary>
-    private static async Task RefuseUnknownCodings(HttpContext context, RequestDelegate next)
+    private static Task RefuseUnknownCodings(HttpContext context, RequestDelegate next)
     {
-        var coding = context.Request.Headers.ContentEncoding.ToString().Trim();
+        var header = context.Request.Headers.ContentEncoding;
+        if (header.Count == 0) return next(context);
+        var coding = header.ToString().Trim();
         if (coding.Length == 0 || coding.Equals("identity", StringComparison.OrdinalIgnoreCase)
             || RequestCodings.Contains(coding, StringComparer.OrdinalIgnoreCase))
-        {
-            await next(context);
-            return;
-        }
+            return next(context);
         context.Response.Headers.AcceptEncoding = string.Join(", ", RequestCodings);
-        await Problems.Status(StatusCodes.Status415UnsupportedMediaType, "Unsupported content coding.",
+        return Problems.Status(StatusCodes.Status415UnsupportedMediaType, "Unsupported content coding.",
                 $"Content-Encoding '{coding}' is not supported; send the body as is, or compressed with one of {string.Join(", ", RequestCodings)}.")
             .ExecuteAsync(context);
     }
