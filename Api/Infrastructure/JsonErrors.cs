@@ -15,9 +15,12 @@ internal static partial class JsonErrors
     {
         var where = exception.Path is { Length: > 0 } path ? $" at {path}" : "";
         var position = exception.LineNumber is { } line ? $" (line {line + 1}, byte {exception.BytePositionInLine + 1})" : "";
-        var what = exception.Message.StartsWith(WholeNumberConverter.MustBe, StringComparison.Ordinal) ? exception.Message
-            : ConvertedTo().Match(exception.Message) is { Success: true } match ? $"expected {JsonKind(match.Groups["type"].Value)}."
-            : FirstSentence(exception.Message);
+        var message = exception.Message;
+        var what = message.StartsWith(WholeNumberConverter.MustBe, StringComparison.Ordinal) ? message
+            : ConvertedTo().Match(message) is { Success: true } converted ? $"expected {JsonKind(converted.Groups["type"].Value)}."
+            : UnknownProperty().Match(message) is { Success: true } unknown ? $"unknown property '{unknown.Groups["name"].Value}'."
+            : RepeatedProperty().Match(message) is { Success: true } repeated ? $"property '{repeated.Groups["name"].Value}' is given twice."
+            : FirstSentence(message);
         return $"Invalid JSON{where}{position}: {what}";
     }
 
@@ -39,6 +42,12 @@ internal static partial class JsonErrors
 
     [GeneratedRegex(@"could not be converted to (?<type>\S+?)\.?( |$)")]
     private static partial Regex ConvertedTo();
+
+    [GeneratedRegex(@"^The JSON property '(?<name>[^']*)' could not be mapped")]
+    private static partial Regex UnknownProperty();
+
+    [GeneratedRegex(@"^Duplicate property '(?<name>[^']*)'")]
+    private static partial Regex RepeatedProperty();
 }
 
 /// <summary>

@@ -95,7 +95,17 @@ internal sealed class JsonUploadParser(int maxFlightBytes) : IUploadParser
                         reader = before; // the flight is not complete yet: wait for more bytes
                         return;
                     }
-                    AddFlight(JsonSerializer.Deserialize(ref reader, ApiJsonContext.Default.FlightInput), sink);
+                    try
+                    {
+                        AddFlight(JsonSerializer.Deserialize(ref reader, ApiJsonContext.Default.FlightInput), sink);
+                    }
+                    catch (JsonException ex)
+                    {
+                        // A flight that does not fit (a string for a month, an unknown property) is one bad row: skip
+                        // past it, as JSON Lines does a line, so the answer lists every bad row, not just the first.
+                        reader = probe;
+                        sink.Reject($"row {sink.NextRow} (flights[{sink.Rows}])", JsonErrors.Describe(ex));
+                    }
                     break;
                 case (Phase.Array, _):
                     if (!reader.TrySkip())

@@ -32,17 +32,35 @@ public sealed class JsonMessagesTests(ApiFactory factory) : IClassFixture<ApiFac
     [InlineData("""{"airline":7,"flightType":"I","month":7}""", "$.flights[0].airline", "expected a string")]
     [InlineData("""{"features":"all of them"}""", "$.flights[0].features", "expected an array")]
     [InlineData("""{"features":[1,"0"]}""", "$.flights[0].features", "expected a number")]
+    [InlineData("""{"airline":"Iberia","flightType":"I","month":3,"gate":"B"}""", "$.flights[0]", "unknown property 'gate'")]
+    [InlineData("""{"airline":"Iberia","flightType":"I","month":3,"month":4}""", "$.flights[0]", "property 'month' is given twice")]
     public async Task A_value_of_the_wrong_kind_is_named_in_json_terms(string flight, string where, string expected)
     {
         var problem = await Problem.ReadAsync(await Predict(flight), HttpStatusCode.BadRequest);
         Assert.Contains(where, problem.Detail);
         Assert.Contains(expected, problem.Detail);
         Assert.DoesNotContain("System.", problem.Detail);
+        Assert.DoesNotContain("FlightDelay.", problem.Detail);
 
         var job = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", new StringContent($$"""{"flights":[{{flight}}]}""", Encoding.UTF8, "application/json")),
             HttpStatusCode.BadRequest);
         Assert.Contains(expected, job.Root.GetRawText());
         Assert.DoesNotContain("System.", job.Root.GetRawText());
+    }
+
+    [Fact]
+    public async Task Each_flight_of_the_wrong_shape_in_a_json_job_is_its_own_row_error()
+    {
+        var body = """{"flights":[{"airline":"Iberia","flightType":"I","month":"July"},{"airline":"Iberia","flightType":"I","month":3},{"airline":"Iberia","flightType":"I","month":3,"gate":"B"},{"airline":"Pan Am","flightType":"I","month":3}]}""";
+
+        var problem = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest);
+
+        var rows = problem.Root.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal([1, 3, 4], rows.Select(r => r.GetProperty("row").GetInt32()));
+        Assert.Contains("must be a whole number", rows[0].GetProperty("message").GetString());
+        Assert.Contains("unknown property 'gate'", rows[1].GetProperty("message").GetString());
+        Assert.DoesNotContain("FlightDelay.", problem.Root.GetRawText());
+        Assert.Contains("Pan Am", rows[2].GetProperty("message").GetString());
     }
 
     private Task<HttpResponseMessage> Predict(string flight) =>
