@@ -12,8 +12,16 @@ namespace FlightDelay.Api.Infrastructure;
 /// </summary>
 internal static class HttpConventions
 {
+    /// <summary>The request content codings the API decompresses, each with its decompressor: one list for the middleware and the <c>415</c>.</summary>
+    private static readonly (string Coding, Func<Stream, Stream> Open)[] Decoders =
+    [
+        ("gzip", body => new GZipStream(body, CompressionMode.Decompress, leaveOpen: true)),
+        ("deflate", body => new ZLibStream(body, CompressionMode.Decompress, leaveOpen: true)),
+        ("br", body => new BrotliStream(body, CompressionMode.Decompress, leaveOpen: true)),
+    ];
+
     /// <summary>The request content codings the API decompresses, in the words of a <c>415</c>.</summary>
-    public static readonly string[] RequestCodings = ["gzip", "deflate", "br"];
+    public static readonly string[] RequestCodings = [.. Decoders.Select(d => d.Coding)];
 
     /// <summary>Routes whose answers are large text (result pages and downloads, the OpenAPI document): compressed when asked.</summary>
     private static bool IsLargeText(HttpContext context) =>
@@ -26,9 +34,8 @@ internal static class HttpConventions
         services.AddRequestDecompression(o =>
         {
             o.DecompressionProviders.Clear();
-            o.DecompressionProviders.Add("gzip", new Decoder(body => new GZipStream(body, CompressionMode.Decompress, leaveOpen: true)));
-            o.DecompressionProviders.Add("deflate", new Decoder(body => new ZLibStream(body, CompressionMode.Decompress, leaveOpen: true)));
-            o.DecompressionProviders.Add("br", new Decoder(body => new BrotliStream(body, CompressionMode.Decompress, leaveOpen: true)));
+            foreach (var (coding, open) in Decoders)
+                o.DecompressionProviders.Add(coding, new Decoder(open));
         });
         services.AddResponseCompression(o =>
         {

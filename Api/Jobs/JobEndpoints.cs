@@ -5,7 +5,6 @@ using FlightDelay.Api.Infrastructure;
 using FlightDelay.Persistence.Jobs;
 using FlightDelay.Processing.Callbacks;
 using FlightDelay.Processing.Jobs;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -40,7 +39,8 @@ public static class JobEndpoints
                 """)
             .DocumentsUploadFormats()
             .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
-            // The limit on the decompressed body, which request decompression enforces as it reads.
+            // The body's limit: routing applies it to the server's request size limit, and request decompression to the
+            // decompressed bytes as it reads them.
             .WithMetadata(new RequestSizeLimitAttribute(app.ServiceProvider.GetRequiredService<IOptions<JobOptions>>().Value.MaxUploadBytes))
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -83,7 +83,6 @@ public static class JobEndpoints
         [FromHeader(Name = CallbackUrlHeader), Description("An allowed https URL to POST a signed notification to when the job ends.")] string? callbackUrl,
         JobIntake intake,
         IOptions<CallbackOptions> callbacks,
-        IOptions<JobOptions> jobs,
         CancellationToken cancellationToken)
     {
         if (idempotencyKey?.Length > 200)
@@ -94,8 +93,6 @@ public static class JobEndpoints
         if (callback.Length > 0 && CallbackUrls.WhyRefused(callback, callbacks.Value) is { } refused)
             return Problems.BadRequest(refused, new Dictionary<string, object?> { ["header"] = CallbackUrlHeader });
 
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-            size.MaxRequestBodySize = jobs.Value.MaxUploadBytes;
         var outcome = await intake.SubmitAsync(request.BodyReader, request.ContentType, request.ContentLength,
             new IntakeRequest(client.Owner, string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey, callback.Length == 0 ? null : callback),
             cancellationToken);
@@ -179,15 +176,14 @@ public static class JobEndpoints
     internal static async Task<Results<Ok<JobResultPage>, EmptyHttpResult, ProblemHttpResult>> Results(
         Guid id, [AsParameters] ResultPageQuery query, HttpContext context, CurrentClient client, JobQueries queries)
     {
+        // Accept: text/csv or a JSON Lines type asks for the whole download instead of a page.
         var accept = context.Request.GetTypedHeaders().Accept;
-        if (accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase)))
-            return (await ResultsCsv(id, context, client, queries)).Result switch
-            {
-                ProblemHttpResult problem => problem,
-                _ => TypedResults.Empty,
-            };
-        if (accept.Any(a => UploadFormats.For(a.MediaType.ToString()) == UploadFormats.JsonLines))
-            return (await ResultsJsonLines(id, context, client, queries)).Result switch
+        Func<Guid, HttpContext, CurrentClient, JobQueries, Task<Results<EmptyHttpResult, ProblemHttpResult>>>? download =
+            accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase)) ? ResultsCsv
+            : accept.Any(a => UploadFormats.For(a.MediaType.ToString()) == UploadFormats.JsonLines) ? ResultsJsonLines
+            : null;
+        if (download is not null)
+            return (await download(id, context, client, queries)).Result switch
             {
                 ProblemHttpResult problem => problem,
                 _ => TypedResults.Empty,

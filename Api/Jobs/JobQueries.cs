@@ -131,7 +131,7 @@ internal sealed class JobQueries(JobsDbContext db)
     }
 
     private IQueryable<Job> Visible(string owner) =>
-        db.Jobs.AsNoTracking().Where(j => j.Owner == owner && j.Status != JobStatus.Receiving);
+        db.Jobs.AsNoTracking().VisibleTo(owner);
 
     /// <summary>Scored results of a chunk: rows <see cref="FirstRow"/>.., scored by <see cref="ModelVersion"/>.</summary>
     private sealed record ScoredChunk(int FirstRow, string? ModelVersion, byte[] Results);

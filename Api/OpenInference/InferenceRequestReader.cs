@@ -268,7 +268,7 @@ internal static class InferenceRequestReader
             return $"The body has {binary.Length} bytes of binary tensor data; 'binary_data_size' says {declared}.";
 
         var values = features[..(rows * Width)];
-        if (type.Name == TensorType.Fp32.Name)
+        if (type == TensorType.Fp32)
         {
             // Little-endian, row-major, no padding: exactly the layout of the float buffer on a little-endian machine.
             binary.CopyTo(MemoryMarshal.AsBytes(values));

@@ -57,6 +57,14 @@ public sealed class Job
     public static bool IsFinal(JobStatus status) => FinalStatuses.Contains(status);
 }
 
+/// <summary>The one rule for which jobs a client sees.</summary>
+public static class JobVisibility
+{
+    /// <summary>The owner's jobs, without those still receiving their upload (they do not exist for anyone yet).</summary>
+    public static IQueryable<Job> VisibleTo(this IQueryable<Job> jobs, string owner) =>
+        jobs.Where(j => j.Owner == owner && j.Status != JobStatus.Receiving);
+}
+
 public enum CallbackState
 {
     Pending,

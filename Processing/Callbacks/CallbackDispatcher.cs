@@ -95,14 +95,14 @@ public sealed class CallbackDispatcher(
         var giveUp = !delivered && (permanent || record.StatusCode == StatusCodes.Status410Gone || attempt >= settings.MaxAttempts);
         var state = delivered ? CallbackState.Delivered : giveUp ? CallbackState.Failed : CallbackState.Pending;
         DateTime? next = state == CallbackState.Pending ? Clock.GetUtcNow().UtcDateTime + NextDelay(attempt, retryAfter, settings) : null;
-        await lifecycle.RecordCallbackAttemptAsync(record, state, next);
+        var outcome = await lifecycle.RecordCallbackAttemptAsync(record, state, next);
 
         var host = Uri.TryCreate(job.CallbackUrl, UriKind.Absolute, out var uri) ? uri.Host : "?";
         if (giveUp)
             logger.LogWarning("Callback of job {JobId} to {Host} failed on attempt {Attempt} and is given up: {Status} {Error}", jobId, host, attempt, record.StatusCode, record.Error);
         else if (!delivered)
             logger.LogInformation("Callback of job {JobId} to {Host} failed on attempt {Attempt} ({Status} {Error}); next at {Next:o}", jobId, host, attempt, record.StatusCode, record.Error, next);
-        return delivered ? "delivered" : giveUp ? "failed" : "retried";
+        return outcome;
     }
 
     /// <summary>

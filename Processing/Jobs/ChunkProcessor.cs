@@ -33,7 +33,8 @@ public sealed class ChunkProcessor(
         var started = Stopwatch.GetTimestamp();
         var lease = await lifecycle.LeaseAsync(command, worker.Id, cancellationToken);
         if (lease is not { Result: LeaseResult.Leased, Chunk: { } chunk }) return;
-        var leaseEnds = clock.GetUtcNow() + options.Value.LeaseDuration;
+        // Transient faults are retried only in the first half of the lease, so a retry never outlives it.
+        var retryUntil = clock.GetUtcNow() + options.Value.LeaseDuration / 2;
 
         try
         {
@@ -45,7 +46,7 @@ public sealed class ChunkProcessor(
                     return;
                 }
                 catch (Exception ex) when (retry < TransientRetries.Length && DatabaseErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested
-                    && clock.GetUtcNow() + TransientRetries[retry] < leaseEnds - options.Value.LeaseDuration / 2)
+                    && clock.GetUtcNow() + TransientRetries[retry] < retryUntil)
                 {
                     logger.LogInformation(ex, "Chunk {JobId}/{Chunk}: transient fault, retrying within the lease", chunk.JobId, chunk.ChunkIndex);
                     await Task.Delay(TransientRetries[retry], clock, cancellationToken);
@@ -64,7 +65,7 @@ public sealed class ChunkProcessor(
             if (chunk.Attempts >= options.Value.MaxAttempts)
             {
                 logger.LogError(ex, "Chunk {JobId}/{Chunk} failed on its last attempt ({Attempts})", chunk.JobId, chunk.ChunkIndex, chunk.Attempts);
-                await lifecycle.FailAsync(chunk, $"{JobLifecycle.Describe(chunk)} failed after {chunk.Attempts} attempts: {reason}", CancellationToken.None);
+                await lifecycle.FailAsync(chunk, reason, CancellationToken.None);
                 return;
             }
             logger.LogWarning(ex, "Chunk {JobId}/{Chunk} failed on attempt {Attempts}; it will be sent again in {Delay}",

@@ -175,7 +175,7 @@ public sealed class JobLifecycle(
             .Where(j => j.Id == id && j.Owner == owner && Job.ActiveStatuses.Contains(j.Status))
             .ExecuteUpdateAsync(s => s.Finish(JobStatus.Canceled, Now), cancellationToken);
         if (canceled == 1) metrics.JobFinished(JobStatus.Canceled);
-        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.Owner == owner && j.Status != JobStatus.Receiving, cancellationToken);
+        var job = await db.Jobs.AsNoTracking().VisibleTo(owner).FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
         return new CancelOutcome(job is null ? CancelResult.NotFound : canceled == 1 ? CancelResult.Canceled : CancelResult.AlreadyFinal, job);
     }
 
@@ -187,7 +187,7 @@ public sealed class JobLifecycle(
     public async Task<bool> DeleteAsync(Guid id, string owner, CancellationToken cancellationToken)
     {
         await CancelAsync(id, owner, cancellationToken);
-        return await RemoveAsync(db.Jobs.Where(j => j.Id == id && j.Owner == owner && j.Status != JobStatus.Receiving), cancellationToken) > 0;
+        return await RemoveAsync(db.Jobs.VisibleTo(owner).Where(j => j.Id == id), cancellationToken) > 0;
     }
 
     /// <summary>Removes jobs that finished longer ago than <see cref="JobOptions.Retention"/>; returns how many.</summary>
@@ -253,7 +253,7 @@ public sealed class JobLifecycle(
         var free = chunk.Status == ChunkStatus.Pending || (chunk.Status == ChunkStatus.Leased && chunk.LeaseExpiresAt < now);
         if (free && chunk.Attempts >= maxAttempts)
         {
-            await FailAsync(chunk, $"{Describe(chunk)} failed after {chunk.Attempts} attempts: {chunk.Error}", cancellationToken);
+            await FailAsync(chunk, chunk.Error, cancellationToken);
             return new LeaseOutcome(LeaseResult.Exhausted, chunk, token);
         }
         // Done, failed, held by a live worker, or its job is no longer active: a duplicate or a late command.
@@ -366,10 +366,14 @@ public sealed class JobLifecycle(
     public static TimeSpan RetryDelay(int attempt, JobOptions options) =>
         TimeSpan.FromTicks(Math.Min(options.StallTimeout.Ticks, options.RetryBackoff.Ticks * (1L << Math.Clamp(attempt - 1, 0, 20))));
 
-    /// <summary>Poison work ends here: the chunk and its job are marked failed with the reason, and nothing retries it.</summary>
-    public async Task FailAsync(JobChunk chunk, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Poison work ends here: the chunk, out of attempts, and its job are marked failed with the reason
+    /// ("Chunk 3 (rows 1501-2000) failed after 5 attempts: <paramref name="cause"/>"), and nothing retries it.
+    /// </summary>
+    public async Task FailAsync(JobChunk chunk, string? cause, CancellationToken cancellationToken)
     {
         var now = Now;
+        var reason = $"Chunk {chunk.ChunkIndex} (rows {chunk.FirstRow}-{chunk.FirstRow + chunk.RowCount - 1}) failed after {chunk.Attempts} attempts: {cause}";
         reason = reason.Length > 2000 ? reason[..2000] : reason;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var marked = await db.Chunks
@@ -473,7 +477,7 @@ public sealed class JobLifecycle(
             .Where(j => j.Id == id && j.Owner == owner && j.CallbackUrl != null
                 && (j.CallbackState == CallbackState.Delivered || j.CallbackState == CallbackState.Failed))
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.CallbackState, CallbackState.Pending).SetProperty(j => j.CallbackNextAttemptAt, now), cancellationToken);
-        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.Owner == owner && j.Status != JobStatus.Receiving, cancellationToken);
+        var job = await db.Jobs.AsNoTracking().VisibleTo(owner).FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
         var result = job switch
         {
             null => RedeliverResult.NotFound,
@@ -494,7 +498,8 @@ public sealed class JobLifecycle(
     /// <paramref name="nextAttemptAt"/>, delivered or failed) in one transaction; the state changes only while the claim
     /// is still ours (a host that took over after it ran out decides instead).
     /// </summary>
-    public async Task RecordCallbackAttemptAsync(JobCallbackAttempt attempt, CallbackState state, DateTime? nextAttemptAt)
+    /// <returns>The attempt's outcome as the metric counts it: delivered, retried or failed.</returns>
+    public async Task<string> RecordCallbackAttemptAsync(JobCallbackAttempt attempt, CallbackState state, DateTime? nextAttemptAt)
     {
         await using (var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None))
         {
@@ -505,12 +510,14 @@ public sealed class JobLifecycle(
                 .ExecuteUpdateAsync(s => s.SetProperty(j => j.CallbackState, state).SetProperty(j => j.CallbackNextAttemptAt, nextAttemptAt), CancellationToken.None);
             await transaction.CommitAsync(CancellationToken.None);
         }
-        metrics.CallbackDelivery(state switch
+        var outcome = state switch
         {
             CallbackState.Delivered => "delivered",
             CallbackState.Failed => "failed",
             _ => "retried",
-        });
+        };
+        metrics.CallbackDelivery(outcome);
+        return outcome;
     }
 
     // ─── gauges ──────────────────────────────────────────────────────────────────────────────────────────
@@ -530,9 +537,6 @@ public sealed class JobLifecycle(
             s => counts.FirstOrDefault(c => c.Key == s)?.Count ?? 0);
         return (byState, oldest is { } created ? TimeSpan.FromTicks(Math.Max(0, (Now - created).Ticks)) : TimeSpan.Zero);
     }
-
-    /// <summary>"Chunk 3 (rows 1501-2000)", for errors a client reads.</summary>
-    public static string Describe(JobChunk chunk) => $"Chunk {chunk.ChunkIndex} (rows {chunk.FirstRow}-{chunk.FirstRow + chunk.RowCount - 1})";
 }
 
 public enum RedeliverResult
