@@ -6,13 +6,15 @@ namespace FlightDelay.Persistence;
 /// <summary>
 /// How a chunk's input rows are stored: one blob per chunk, each row either sparse (all values 0 or 1 with at
 /// most four ones, as every named flight is: a count byte and the indices of the ones, 4 bytes in all) or dense
-/// (a marker byte and the 37 float32 values, little-endian). A million named flights take 4 MB, not 148.
+/// (a marker byte and the 37 float32 values, little-endian), or a placeholder for an invalid row skipped at intake (one
+/// marker byte; it decodes as 37 NaN, which no valid row holds). A million named flights take 4 MB, not 148.
 /// </summary>
 public static class FeatureBytes
 {
     public const int FeatureCount = 37;
     private const int DenseBytes = FeatureCount * sizeof(float);
     private const byte Dense = 0xFF;
+    private const byte Invalid = 0xFE;
     private const int MaxOnes = 4;
 
     static FeatureBytes()
@@ -31,7 +33,12 @@ public static class FeatureBytes
         for (var offset = 0; offset < rows.Length; offset += FeatureCount)
         {
             var row = rows.Slice(offset, FeatureCount);
-            if (TrySparse(row, ones, out var count))
+            if (IsInvalid(row))
+            {
+                buffer.GetSpan(1)[0] = Invalid;
+                buffer.Advance(1);
+            }
+            else if (TrySparse(row, ones, out var count))
             {
                 var target = buffer.GetSpan(1 + count);
                 target[0] = (byte)count;
@@ -64,6 +71,11 @@ public static class FeatureBytes
                 MemoryMarshal.Cast<byte, float>(blob.Slice(1, DenseBytes)).CopyTo(row);
                 blob = blob[(1 + DenseBytes)..];
             }
+            else if (tag == Invalid)
+            {
+                MarkInvalid(row);
+                blob = blob[1..];
+            }
             else if (tag <= MaxOnes && blob.Length >= 1 + tag)
             {
                 row.Clear();
@@ -82,6 +94,12 @@ public static class FeatureBytes
         }
         return count;
     }
+
+    /// <summary>Makes a row the placeholder of an invalid row (37 NaN): it keeps its row number and is never scored.</summary>
+    public static void MarkInvalid(Span<float> row) => row.Fill(float.NaN);
+
+    /// <summary>Whether a row is the placeholder of an invalid row (valid rows hold finite numbers only).</summary>
+    public static bool IsInvalid(ReadOnlySpan<float> row) => float.IsNaN(row[0]);
 
     private static bool TrySparse(ReadOnlySpan<float> row, Span<byte> ones, out int count)
     {

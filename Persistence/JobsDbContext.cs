@@ -14,6 +14,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<JobInput> Inputs => Set<JobInput>();
     public DbSet<JobChunkResult> ChunkResults => Set<JobChunkResult>();
     public DbSet<JobCallbackAttempt> CallbackAttempts => Set<JobCallbackAttempt>();
+    public DbSet<JobRowError> RowErrors => Set<JobRowError>();
 
     /// <summary>
     /// SQL's <c>substr</c> of a blob: <paramref name="length"/> bytes from the 1-based <paramref name="start"/>, the same
@@ -71,6 +72,14 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             // The key is the exactly-once guarantee's last line: a chunk's results can be stored only once.
             result.HasKey(r => new { r.JobId, r.ChunkIndex });
             result.HasOne<Job>().WithMany().HasForeignKey(r => r.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<JobRowError>(error =>
+        {
+            error.ToTable("job_row_errors");
+            error.HasKey(e => new { e.JobId, e.Row });
+            error.Property(e => e.Where).HasMaxLength(200);
+            error.Property(e => e.Message).HasMaxLength(1000);
+            error.HasOne<Job>().WithMany().HasForeignKey(e => e.JobId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<JobCallbackAttempt>(attempt =>
         {

@@ -47,6 +47,10 @@ public static class JobEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        jobs.MapGet("/{id:guid}/errors", Errors).WithName("GetJobRowErrors")
+            .WithSummary("The invalid rows of a job submitted with onInvalidRow=skip, page by page (after a row number): row, where and what is wrong.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("", List).WithName("ListJobs").WithSummary("Recent jobs, newest first, optionally by status.");
         jobs.MapGet("/{id:guid}", Get).WithName("GetJob").WithSummary("A job's status and progress. Supports If-None-Match.");
         jobs.MapGet("/{id:guid}/results", Results).WithName("GetJobResults").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
@@ -81,6 +85,7 @@ public static class JobEndpoints
         CurrentClient client,
         [FromHeader(Name = IdempotencyKeyHeader), Description("Makes a retried submission return the original job (at most 200 characters).")] string? idempotencyKey,
         [FromHeader(Name = CallbackUrlHeader), Description("An allowed https URL to POST a signed notification to when the job ends.")] string? callbackUrl,
+        [FromQuery(Name = "onInvalidRow"), Description("refuse (default): one invalid row refuses the upload, nothing is stored. skip: valid rows are scored; invalid ones are counted in failedRows and listed by /v1/jobs/{id}/errors.")] string? onInvalidRow,
         JobIntake intake,
         IOptions<CallbackOptions> callbacks,
         CancellationToken cancellationToken)
@@ -93,8 +98,17 @@ public static class JobEndpoints
         if (callback.Length > 0 && CallbackUrls.WhyRefused(callback, callbacks.Value) is { } refused)
             return Problems.BadRequest(refused, new Dictionary<string, object?> { ["header"] = CallbackUrlHeader });
 
+        var skip = onInvalidRow?.ToLowerInvariant() switch
+        {
+            null or "refuse" => false,
+            "skip" => true,
+            _ => (bool?)null,
+        };
+        if (skip is null)
+            return Problems.BadRequest($"onInvalidRow must be 'refuse' (the default) or 'skip', not '{onInvalidRow}'.");
+
         var outcome = await intake.SubmitAsync(request.BodyReader, request.ContentType, request.ContentLength,
-            new IntakeRequest(client.Owner, string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey, callback.Length == 0 ? null : callback),
+            new IntakeRequest(client.Owner, string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey, callback.Length == 0 ? null : callback, skip.Value),
             cancellationToken);
         if (outcome.Refusal is { } refusal)
             return Refused(request.HttpContext.Response, refusal);
@@ -203,6 +217,22 @@ public static class JobEndpoints
             : null;
         if (!Job.IsFinal(job.Status)) context.Response.Headers.RetryAfter = "2";
         return TypedResults.Ok(new JobResultPage(id, JobView.StatusName(job.Status), items, next));
+    }
+
+    internal static async Task<Results<Ok<JobRowErrorPage>, ProblemHttpResult>> Errors(
+        Guid id, [AsParameters] ResultPageQuery query, CurrentClient client, JobQueries queries, CancellationToken cancellationToken)
+    {
+        var take = query.Limit ?? DefaultPage;
+        var from = query.After ?? 0;
+        if (take is < 1 or > MaxPage) return Problems.BadRequest($"limit must be between 1 and {MaxPage}.");
+        if (from < 0) return Problems.BadRequest("after must not be negative.");
+        if (await queries.FindAsync(id, client.Owner, cancellationToken) is not { } job)
+            return Problems.NotFound($"There is no job {id}.");
+
+        // Invalid rows are all stored before the job is accepted, so a full page is the only sign of another.
+        var items = await queries.RowErrorsAsync(job, from, take + 1, cancellationToken);
+        var next = items.Count > take ? $"/v1/jobs/{id}/errors?after={items[take - 1].Row}&limit={take}" : null;
+        return TypedResults.Ok(new JobRowErrorPage(id, [.. items.Take(take).Select(e => new JobRowErrorView(e.Row, e.Where, e.Message))], next));
     }
 
     /// <summary>Streams every result as CSV (<c>row,delayed,probability,model_version</c>) straight from the database.</summary>

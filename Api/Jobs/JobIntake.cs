@@ -9,8 +9,11 @@ using Microsoft.Net.Http.Headers;
 
 namespace FlightDelay.Api.Jobs;
 
-/// <summary>A submission as the intake takes it: who sends it, its optional idempotency key and callback URL (already checked).</summary>
-internal sealed record IntakeRequest(string Owner, string? IdempotencyKey, string? CallbackUrl);
+/// <summary>
+/// A submission as the intake takes it: who sends it, its optional idempotency key and callback URL (already checked),
+/// and whether invalid rows are skipped (stored as the job's row errors) instead of refusing the upload.
+/// </summary>
+internal sealed record IntakeRequest(string Owner, string? IdempotencyKey, string? CallbackUrl, bool SkipInvalidRows = false);
 
 /// <summary>Why a submission was refused; the endpoint maps each to its HTTP status.</summary>
 internal enum IntakeError
@@ -78,6 +81,7 @@ internal sealed class JobIntake(
         // Part of the request: the same key with another callback is a different submission. (Only when given, so
         // requests without one hash as before.)
         if (request.CallbackUrl is not null) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"callback {request.CallbackUrl}\n"));
+        if (request.SkipInvalidRows) hash.AppendData("onInvalidRow skip\n"u8);
 
         try
         {
@@ -103,27 +107,32 @@ internal sealed class JobIntake(
             if (await lifecycle.BacklogAsync(cancellationToken) is var queued && queued >= limits.MaxQueuedRows)
                 return Busy(queued);
 
-            var sink = new RowSink(job.ChunkSize, limits.MaxRows);
+            var sink = new RowSink(job.ChunkSize, limits.MaxRows, request.SkipInvalidRows, limits.MaxInvalidRows);
             var chunks = 0;
             var gone = false;
             async ValueTask Stage()
             {
-                // After the first bad row the submission is refused anyway: keep reading for more errors, store nothing.
-                if (sink.Errors.Count == 0 && !gone)
-                    gone = !await lifecycle.StageChunkAsync(job, chunks++, sink.BatchFirstRow, sink.Pending, FeatureBytes.Encode(sink.Batch.Span), cancellationToken);
+                // Once refused, keep reading for more errors to report, and store nothing.
+                if (!sink.Refused && !gone)
+                    gone = !await lifecycle.StageChunkAsync(job, chunks++, sink.BatchFirstRow, sink.Pending, FeatureBytes.Encode(sink.Batch.Span),
+                        [.. sink.Errors.Select(e => new JobRowError { JobId = job.Id, Row = e.Row, Where = e.Where, Message = e.Message })], cancellationToken);
                 sink.Clear();
             }
             if (await ReadAsync(body, parser, sink, Stage, hash, limits.MaxUploadBytes, cancellationToken) is { } readRefusal)
                 return readRefusal;
             if (gone)
                 return TooSlow(limits);
-            if (sink.Errors.Count > 0)
+            if (sink.Refused)
                 return new IntakeRefusal(IntakeError.Invalid,
-                    $"The upload has invalid rows; nothing was stored. The first {sink.Errors.Count} problem(s) are under 'rows'.", Rows: sink.Errors);
+                    $"The upload has invalid rows; nothing was stored. The first {sink.FirstErrors.Count} problem(s) are under 'rows'."
+                    + (request.SkipInvalidRows ? "" : " Add ?onInvalidRow=skip to score the valid rows and list the invalid ones."), Rows: sink.FirstErrors);
             if (sink.Rows == 0)
                 return new IntakeRefusal(IntakeError.Invalid, "The upload has no rows.");
+            if (sink.InvalidRows == sink.Rows)
+                return new IntakeRefusal(IntakeError.Invalid,
+                    $"No row of the upload is valid; nothing was stored. The first {sink.FirstErrors.Count} problem(s) are under 'rows'.", Rows: sink.FirstErrors);
 
-            var outcome = await lifecycle.AcceptAsync(job, sink.Rows, chunks, Convert.ToHexStringLower(hash.GetHashAndReset()), cancellationToken);
+            var outcome = await lifecycle.AcceptAsync(job, sink.Rows, sink.InvalidRows, chunks, Convert.ToHexStringLower(hash.GetHashAndReset()), cancellationToken);
             switch (outcome.Result)
             {
                 case AcceptResult.Busy:

@@ -39,14 +39,18 @@ internal sealed class JobQueries(JobsDbContext db)
     public async Task<List<JobResultView>> ResultsAsync(Job job, int after, int take, CancellationToken cancellationToken)
     {
         var items = new List<JobResultView>(Math.Min(take, job.TotalRows));
-        // A page spans at most take / ChunkSize + 2 chunks.
-        await foreach (var chunk in ScoredChunks(job, after, take, take / job.ChunkSize + 2).WithCancellation(cancellationToken))
+        // The first row not yet looked at: a chunk that starts after it is one not scored yet.
+        var nextRow = after + 1;
+        // A page spans at most take / ChunkSize + 2 chunks, plus any chunks wholly of invalid rows (rare) on its way.
+        var chunks = take / job.ChunkSize + 2 + (job.FailedRows > 0 ? job.FailedRows / job.ChunkSize + 1 : 0);
+        await foreach (var chunk in ScoredChunks(job, after, take, chunks).WithCancellation(cancellationToken))
         {
-            var nextRow = items.Count == 0 ? after + 1 : items[^1].Row + 1;
             if (chunk.FirstRow > nextRow && !Job.IsFinal(job.Status)) break;
             var rows = ResultBytes.RowCount(chunk.Results);
+            nextRow = chunk.FirstRow + rows;
             for (var i = 0; i < rows && items.Count < take; i++)
             {
+                if (!ResultBytes.IsScored(chunk.Results, i)) continue;
                 var (delayed, probability) = ResultBytes.Read(chunk.Results, i);
                 items.Add(new JobResultView(chunk.FirstRow + i, delayed, probability, chunk.ModelVersion));
             }
@@ -87,6 +91,7 @@ internal sealed class JobQueries(JobsDbContext db)
             var rows = ResultBytes.RowCount(chunk.Results);
             for (var i = 0; i < rows; i++)
             {
+                if (!ResultBytes.IsScored(chunk.Results, i)) continue;
                 var (delayed, probability) = ResultBytes.Read(chunk.Results, i);
                 // A row is under 200 bytes: the model version is at most 64 characters.
                 writer.Advance(write(writer.GetSpan(256), chunk.FirstRow + i, delayed, probability, chunk.ModelVersion));
@@ -116,6 +121,7 @@ internal sealed class JobQueries(JobsDbContext db)
                 var rows = ResultBytes.RowCount(chunk.Results);
                 for (var row = 0; row < rows; row++)
                 {
+                    if (!ResultBytes.IsScored(chunk.Results, row)) continue;
                     var (delayed, probability) = ResultBytes.Read(chunk.Results, row);
                     histogram[Math.Clamp((int)(probability * bins), 0, bins - 1)]++;
                     var airline = row < inputs ? AirlineIndex(features.AsSpan(row * FlightSchema.FeatureCount, FlightSchema.FeatureCount)) : FlightSchema.Airlines.Count;
@@ -129,6 +135,10 @@ internal sealed class JobQueries(JobsDbContext db)
         }
         return (histogram, airlines);
     }
+
+    /// <summary>Up to <paramref name="take"/> of the job's invalid rows after row <paramref name="after"/>, in row order.</summary>
+    public Task<List<JobRowError>> RowErrorsAsync(Job job, int after, int take, CancellationToken cancellationToken) =>
+        db.RowErrors.AsNoTracking().Where(e => e.JobId == job.Id && e.Row > after).OrderBy(e => e.Row).Take(take).ToListAsync(cancellationToken);
 
     private IQueryable<Job> Visible(string owner) =>
         db.Jobs.AsNoTracking().VisibleTo(owner);
@@ -148,7 +158,8 @@ internal sealed class JobQueries(JobsDbContext db)
          orderby result.ChunkIndex
          let skipped = Math.Max(0, after - chunk.FirstRow + 1)
          select new ScoredChunk(chunk.FirstRow + skipped, chunk.ModelVersion,
-             JobsDbContext.Substr(result.Results, skipped * ResultBytes.RowBytes + 1, rows * ResultBytes.RowBytes)))
+             // Invalid rows have no result: take enough more bytes to still hold `rows` results.
+             JobsDbContext.Substr(result.Results, skipped * ResultBytes.RowBytes + 1, (rows + chunk.InvalidRows) * ResultBytes.RowBytes)))
         .Take(chunks)
         .AsAsyncEnumerable();
 

@@ -28,7 +28,8 @@ public sealed record JobView(
         job.TotalRows,
         job.ProcessedRows,
         job.FailedRows,
-        job.TotalRows == 0 ? 0 : Math.Round((double)job.ProcessedRows / job.TotalRows, 4),
+        // Rows that are finished with, scored or not (invalid rows skipped at intake, rows of a failed chunk).
+        job.TotalRows == 0 ? 0 : Math.Round((double)(job.ProcessedRows + job.FailedRows) / job.TotalRows, 4),
         job.ChunkCount,
         job.ChunksDone,
         job.CreatedAt,
@@ -36,7 +37,7 @@ public sealed record JobView(
         job.FinishedAt,
         job.ModelVersion,
         job.Error,
-        new JobLinks($"/v1/jobs/{job.Id}", $"/v1/jobs/{job.Id}/results", $"/v1/jobs/{job.Id}/results.csv", $"/v1/jobs/{job.Id}/cancel"),
+        new JobLinks($"/v1/jobs/{job.Id}", $"/v1/jobs/{job.Id}/results", $"/v1/jobs/{job.Id}/results.csv", $"/v1/jobs/{job.Id}/cancel", $"/v1/jobs/{job.Id}/errors"),
         job.CallbackUrl is null ? null : new JobCallbackView(
             job.CallbackUrl,
             // "waiting" until the job ends; then pending, delivered or failed.
@@ -48,12 +49,19 @@ public sealed record JobView(
     public static string StatusName(JobStatus status) => status.ToString().ToLowerInvariant();
 }
 
-public sealed record JobLinks(string Self, string Results, string ResultsCsv, string Cancel);
+/// <summary>Where to find a job and its parts; <see cref="Errors"/> lists the invalid rows skipped at intake (empty unless <c>onInvalidRow=skip</c>).</summary>
+public sealed record JobLinks(string Self, string Results, string ResultsCsv, string Cancel, string Errors);
 
 public sealed record JobList(IReadOnlyList<JobView> Items, int Offset, int Limit, string? Next);
 
 /// <summary>One scored row: <see cref="Row"/> is the 1-based position of the flight in the submission.</summary>
 public sealed record JobResultView(int Row, bool Delayed, float Probability, string? ModelVersion);
+
+/// <summary>An invalid row skipped at intake: its 1-based row number, where it is in the upload, and what is wrong with it.</summary>
+public sealed record JobRowErrorView(int Row, string Where, string Message);
+
+/// <summary>A page of a job's invalid rows, in row order; <see cref="Next"/> is the next page's URL, null on the last.</summary>
+public sealed record JobRowErrorPage(Guid JobId, IReadOnlyList<JobRowErrorView> Items, string? Next);
 
 public sealed record JobResultPage(Guid JobId, string Status, IReadOnlyList<JobResultView> Items, string? Next);
 

@@ -1,3 +1,4 @@
+using FlightDelay.Persistence;
 using FlightDelay.Scoring;
 
 namespace FlightDelay.Api.Jobs;
@@ -7,15 +8,32 @@ public sealed record RowError(int Row, string Where, string Message);
 
 /// <summary>
 /// Where the upload parsers put rows: a batch of feature vectors that the intake stores when full, plus the
-/// row errors found so far. The parsers stop adding once the batch is full or enough errors are known.
+/// row errors found so far. The parsers stop adding once the batch is full or the upload is refused.
+/// By default one invalid row refuses the upload (reading goes on to report up to <see cref="MaxErrors"/>). With
+/// <paramref name="skipInvalid"/>, an invalid row takes its place in the batch as a placeholder
+/// (<see cref="FeatureBytes.MarkInvalid"/>) and its error is kept with the batch, up to <paramref name="maxInvalid"/>
+/// of them; only a problem that ends reading, too many rows or too many invalid ones refuse the upload.
 /// </summary>
-internal sealed class RowSink(int batchRows, int maxRows)
+internal sealed class RowSink(int batchRows, int maxRows, bool skipInvalid = false, int maxInvalid = 0)
 {
     public const int MaxErrors = 20;
 
     private readonly float[] _batch = new float[batchRows * FlightSchema.FeatureCount];
 
+    /// <summary>
+    /// Refusing: every error so far (at most <see cref="MaxErrors"/> are reported). Skipping: the current batch's
+    /// invalid rows, which the intake stores with it; <see cref="Clear"/> empties it.
+    /// </summary>
     public List<RowError> Errors { get; } = [];
+
+    /// <summary>The first errors of the upload, whatever the policy: what a refusal shows.</summary>
+    public List<RowError> FirstErrors { get; } = [];
+
+    /// <summary>Invalid rows kept as placeholders so far (skipping only).</summary>
+    public int InvalidRows { get; private set; }
+
+    /// <summary>The upload is refused: an invalid row (refusing), or a problem no policy skips.</summary>
+    public bool Refused => _stopped || (!skipInvalid && Errors.Count > 0);
 
     /// <summary>Rows accepted so far (valid or not): the next row's number is this plus one.</summary>
     public int Rows { get; private set; }
@@ -28,7 +46,7 @@ internal sealed class RowSink(int batchRows, int maxRows)
     private bool _stopped;
 
     /// <summary>Enough errors to report, or one that makes the rest unreadable.</summary>
-    public bool ShouldStop => _stopped || Errors.Count >= MaxErrors;
+    public bool ShouldStop => _stopped || (!skipInvalid && Errors.Count >= MaxErrors);
 
     public int NextRow => Rows + 1;
 
@@ -49,24 +67,47 @@ internal sealed class RowSink(int batchRows, int maxRows)
     public void Reject(string where, string message)
     {
         if (!CountRow()) return;
-        Errors.Add(new RowError(Rows, where, message));
+        Add(new RowError(Rows, where, message));
+        if (!skipInvalid) return;
+        if (++InvalidRows > maxInvalid)
+        {
+            Fail("", $"More than {maxInvalid} rows are invalid (Jobs:MaxInvalidRows); nothing was stored. Is it the right file?");
+            return;
+        }
+        FeatureBytes.MarkInvalid(NextSlot());
+        Pending++;
     }
 
     /// <summary>A problem that ends reading (malformed JSON, an unreadable header, an endless line).</summary>
     public void Fail(string where, string message)
     {
-        Errors.Add(new RowError(NextRow, where, message));
+        var error = new RowError(NextRow, where, message);
+        Errors.Add(error);
+        // Always reported, after the first row errors: it is why the upload is refused.
+        FirstErrors.Add(error);
         _stopped = true;
     }
 
-    public void Clear() => Pending = 0;
+    /// <summary>Empties the batch once it is stored; skipping, its errors go with it.</summary>
+    public void Clear()
+    {
+        Pending = 0;
+        if (skipInvalid) Errors.Clear();
+    }
+
+    private void Add(RowError error)
+    {
+        Errors.Add(error);
+        if (FirstErrors.Count < MaxErrors) FirstErrors.Add(error);
+    }
 
     private bool CountRow()
     {
         if (Rows >= maxRows)
         {
-            if (Errors.Count == 0 || Errors[^1].Message != TooMany)
-                Errors.Add(new RowError(Rows + 1, "", TooMany));
+            if (FirstErrors.Count == 0 || FirstErrors[^1].Message != TooMany)
+                Fail("", TooMany);
+            _stopped = true;
             return false;
         }
         Rows++;

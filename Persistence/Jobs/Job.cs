@@ -89,7 +89,15 @@ public sealed class JobChunk
     public Guid JobId { get; set; }
     public int ChunkIndex { get; set; }
     public int FirstRow { get; set; }
+
+    /// <summary>Rows <see cref="FirstRow"/> to <see cref="FirstRow"/> + RowCount - 1, invalid ones included.</summary>
     public int RowCount { get; set; }
+
+    /// <summary>
+    /// Rows of the chunk that were invalid and skipped at intake (<c>onInvalidRow=skip</c>): kept in place so every row
+    /// keeps its number, never scored, listed in <see cref="JobRowError"/>. Zero unless the client asked to skip.
+    /// </summary>
+    public int InvalidRows { get; set; }
     public ChunkStatus Status { get; set; }
     public int Attempts { get; set; }
     public Guid? LeaseToken { get; set; }
@@ -119,6 +127,18 @@ public sealed class JobChunkResult
     public Guid JobId { get; set; }
     public int ChunkIndex { get; set; }
     public byte[] Results { get; set; } = [];
+}
+
+/// <summary>
+/// An invalid row of a job submitted with <c>onInvalidRow=skip</c>: its 1-based row number, where it is in the upload
+/// (<c>row 7 (line 8)</c>) and what is wrong with it. Counted in <see cref="Job.FailedRows"/>.
+/// </summary>
+public sealed class JobRowError
+{
+    public Guid JobId { get; set; }
+    public int Row { get; set; }
+    public string Where { get; set; } = "";
+    public string Message { get; set; } = "";
 }
 
 /// <summary>One POST of a job's callback: when, how it went (the receiver's status code, or why there was none) and how long it took.</summary>

@@ -202,6 +202,10 @@ namespace FlightDelay.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("first_row");
 
+                    b.Property<int>("InvalidRows")
+                        .HasColumnType("integer")
+                        .HasColumnName("invalid_rows");
+
                     b.Property<DateTime?>("LeaseExpiresAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("lease_expires_at");
@@ -281,6 +285,34 @@ namespace FlightDelay.Persistence.Migrations
                     b.ToTable("job_inputs", (string)null);
                 });
 
+            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobRowError", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<int>("Row")
+                        .HasColumnType("integer")
+                        .HasColumnName("row");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("message");
+
+                    b.Property<string>("Where")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("where");
+
+                    b.HasKey("JobId", "Row")
+                        .HasName("pk_job_row_errors");
+
+                    b.ToTable("job_row_errors", (string)null);
+                });
+
             modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobCallbackAttempt", b =>
                 {
                     b.HasOne("FlightDelay.Persistence.Jobs.Job", null)
@@ -319,6 +351,16 @@ namespace FlightDelay.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_job_inputs_jobs_job_id");
+                });
+
+            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobRowError", b =>
+                {
+                    b.HasOne("FlightDelay.Persistence.Jobs.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_row_errors_jobs_job_id");
                 });
 #pragma warning restore 612, 618
         }

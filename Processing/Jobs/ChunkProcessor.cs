@@ -89,15 +89,21 @@ public sealed class ChunkProcessor(
             var rowCount = FeatureBytes.Decode(stored, features.AsSpan(0, chunk.RowCount * FlightSchema.FeatureCount));
             if (rowCount != chunk.RowCount)
                 throw new InvalidDataException($"Chunk {chunk.ChunkIndex} should have {chunk.RowCount} stored rows but has {rowCount}.");
+            // Invalid rows skipped at intake hold their places: score the valid ones, moved together, and put each
+            // result back at its row. (Rare: only with onInvalidRow=skip; otherwise every row is valid and nothing moves.)
+            var places = chunk.InvalidRows == 0 ? null : Compact(features, chunk.RowCount);
+            var valid = places?.Length ?? chunk.RowCount;
             // One model for the chunk: the version stored with its results is the one that scored them.
             var model = currentModel.Model;
-            model.PredictBatch(features.AsMemory(0, chunk.RowCount * FlightSchema.FeatureCount), predictions.AsSpan(0, chunk.RowCount));
-            var scored = predictions.AsSpan(0, chunk.RowCount);
-            predictionMetrics.Record(scored, features.AsSpan(0, chunk.RowCount * FlightSchema.FeatureCount), "job");
+            model.PredictBatch(features.AsMemory(0, valid * FlightSchema.FeatureCount), predictions.AsSpan(0, valid));
+            var scored = predictions.AsSpan(0, valid);
+            predictionMetrics.Record(scored, features.AsSpan(0, valid * FlightSchema.FeatureCount), "job");
 
             var results = new byte[chunk.RowCount * ResultBytes.RowBytes];
+            if (places is not null)
+                for (var row = 0; row < chunk.RowCount; row++) ResultBytes.WriteNotScored(results, row);
             for (var i = 0; i < scored.Length; i++)
-                ResultBytes.Write(results, i, scored[i].Delayed, scored[i].Probability);
+                ResultBytes.Write(results, places?[i] ?? i, scored[i].Delayed, scored[i].Probability);
 
             await lifecycle.CompleteAsync(chunk, token, model.Version, results, Stopwatch.GetElapsedTime(started), cancellationToken);
         }
@@ -106,5 +112,19 @@ public sealed class ChunkProcessor(
             ArrayPool<float>.Shared.Return(features);
             ArrayPool<Prediction>.Shared.Return(predictions);
         }
+    }
+
+    /// <summary>Moves the valid rows of <paramref name="features"/> to its front; returns each one's row in the chunk.</summary>
+    private static int[] Compact(float[] features, int rows)
+    {
+        var places = new List<int>(rows);
+        for (var row = 0; row < rows; row++)
+        {
+            var source = features.AsSpan(row * FlightSchema.FeatureCount, FlightSchema.FeatureCount);
+            if (FeatureBytes.IsInvalid(source)) continue;
+            source.CopyTo(features.AsSpan(places.Count * FlightSchema.FeatureCount, FlightSchema.FeatureCount));
+            places.Add(row);
+        }
+        return [.. places];
     }
 }

@@ -79,14 +79,21 @@ public sealed class JobLifecycle(
     }
 
     /// <summary>
-    /// Stores one chunk of a receiving job: its encoded rows and its pending work item, in one short write. False when
-    /// the job is gone (removed as abandoned while this upload was still streaming).
+    /// Stores one chunk of a receiving job: its encoded rows, its pending work item and the invalid rows it keeps as
+    /// placeholders (<paramref name="invalidRows"/>, empty unless the client asked to skip them), in one short write.
+    /// False when the job is gone (removed as abandoned while this upload was still streaming).
     /// </summary>
-    public async Task<bool> StageChunkAsync(Job job, int chunkIndex, int firstRow, int rowCount, byte[] features, CancellationToken cancellationToken)
+    public async Task<bool> StageChunkAsync(Job job, int chunkIndex, int firstRow, int rowCount, byte[] features, IReadOnlyList<JobRowError> invalidRows,
+        CancellationToken cancellationToken)
     {
         db.AddRange(
             new JobInput { JobId = job.Id, ChunkIndex = chunkIndex, Features = features },
-            new JobChunk { JobId = job.Id, ChunkIndex = chunkIndex, FirstRow = firstRow, RowCount = rowCount, Status = ChunkStatus.Pending, DispatchedAt = job.CreatedAt });
+            new JobChunk
+            {
+                JobId = job.Id, ChunkIndex = chunkIndex, FirstRow = firstRow, RowCount = rowCount, InvalidRows = invalidRows.Count,
+                Status = ChunkStatus.Pending, DispatchedAt = job.CreatedAt,
+            });
+        db.RowErrors.AddRange(invalidRows);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -108,17 +115,19 @@ public sealed class JobLifecycle(
     /// abandoned: <see cref="AcceptResult.Gone"/>). The caller sends the chunks after an accept, and removes the job
     /// after a refusal.
     /// </summary>
-    public async Task<AcceptOutcome> AcceptAsync(Job job, int totalRows, int chunkCount, string requestHash, CancellationToken cancellationToken)
+    /// <param name="invalidRows">Rows skipped as invalid, already staged as row errors: they count as failed from the start.</param>
+    public async Task<AcceptOutcome> AcceptAsync(Job job, int totalRows, int invalidRows, int chunkCount, string requestHash, CancellationToken cancellationToken)
     {
         var now = Now;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var backlog = await BacklogAsync(cancellationToken);
-        if (backlog + totalRows > options.Value.MaxQueuedRows)
+        if (backlog + totalRows - invalidRows > options.Value.MaxQueuedRows)
             return new AcceptOutcome(AcceptResult.Busy, backlog);
         var accepted = await db.Jobs.Where(j => j.Id == job.Id && j.Status == JobStatus.Receiving)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(j => j.Status, JobStatus.Queued)
                 .SetProperty(j => j.TotalRows, totalRows)
+                .SetProperty(j => j.FailedRows, invalidRows)
                 .SetProperty(j => j.ChunkCount, chunkCount)
                 .SetProperty(j => j.RequestHash, requestHash), cancellationToken);
         if (accepted == 0) return new AcceptOutcome(AcceptResult.Gone, backlog);
@@ -127,6 +136,7 @@ public sealed class JobLifecycle(
         await transaction.CommitAsync(cancellationToken);
         job.Status = JobStatus.Queued;
         job.TotalRows = totalRows;
+        job.FailedRows = invalidRows;
         job.ChunkCount = chunkCount;
         job.RequestHash = requestHash;
         return new AcceptOutcome(AcceptResult.Accepted, backlog);
@@ -142,6 +152,7 @@ public sealed class JobLifecycle(
         if (!await db.Jobs.AnyAsync(j => j.Id == jobId && j.Status != JobStatus.Receiving))
         {
             await db.Inputs.Where(i => i.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
+            await db.RowErrors.Where(e => e.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.Chunks.Where(c => c.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.Jobs.Where(j => j.Id == jobId).ExecuteDeleteAsync(CancellationToken.None);
         }
@@ -206,6 +217,7 @@ public sealed class JobLifecycle(
         await db.Inputs.Where(i => ids.Contains(i.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.Chunks.Where(c => ids.Contains(c.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.CallbackAttempts.Where(a => ids.Contains(a.JobId)).ExecuteDeleteAsync(cancellationToken);
+        await db.RowErrors.Where(e => ids.Contains(e.JobId)).ExecuteDeleteAsync(cancellationToken);
         var removed = await selected.ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return removed;
@@ -309,7 +321,7 @@ public sealed class JobLifecycle(
         // Every SET reads the row as it was, so "ChunksDone + 1 == ChunkCount" means "this was the last chunk".
         await db.Jobs.Where(j => j.Id == chunk.JobId)
             .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.ProcessedRows, j => j.ProcessedRows + chunk.RowCount)
+                .SetProperty(j => j.ProcessedRows, j => j.ProcessedRows + chunk.RowCount - chunk.InvalidRows)
                 .SetProperty(j => j.ChunksDone, j => j.ChunksDone + 1)
                 .SetProperty(j => j.ModelVersion, modelVersion)
                 .Finish(JobStatus.Succeeded, now, when: j => j.Status == JobStatus.Running && j.ChunksDone + 1 == j.ChunkCount),
@@ -321,7 +333,7 @@ public sealed class JobLifecycle(
             .SingleAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
-        metrics.ChunkDone(chunk.RowCount, elapsed);
+        metrics.ChunkDone(chunk.RowCount - chunk.InvalidRows, elapsed);
         if (job is not { Status: JobStatus.Succeeded, FinishedAt: { } finishedAt } || job.ChunksDone != job.ChunkCount)
             return CompleteResult.Completed;
         metrics.JobSucceeded(job.CreatedAt, finishedAt, job.TotalRows);
@@ -387,7 +399,7 @@ public sealed class JobLifecycle(
         if (marked == 1)
         {
             await db.Jobs.Where(j => j.Id == chunk.JobId)
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.FailedRows, j => j.FailedRows + chunk.RowCount), cancellationToken);
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.FailedRows, j => j.FailedRows + chunk.RowCount - chunk.InvalidRows), cancellationToken);
             // A separate update, so its row count says whether this chunk is the one that made the job final.
             jobFailed = await db.Jobs.Where(j => j.Id == chunk.JobId && Job.ActiveStatuses.Contains(j.Status))
                 .ExecuteUpdateAsync(s => s.SetProperty(j => j.Error, reason).Finish(JobStatus.Failed, now), cancellationToken);

@@ -19,6 +19,13 @@ public sealed class JobOptions
     public int MaxRows { get; set; } = 10_000_000;
 
     /// <summary>
+    /// Most invalid rows a job submitted with <c>onInvalidRow=skip</c> may have: each is stored with its reason, so past
+    /// this the upload is refused as a whole (it is more likely the wrong file than a few bad rows).
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxInvalidRows { get; set; } = 10_000;
+
+    /// <summary>
     /// Admission control: rows waiting to be scored across all jobs beyond which new jobs are refused with
     /// <c>503</c> and <c>Retry-After</c>, instead of growing the backlog without bound.
     /// </summary>
