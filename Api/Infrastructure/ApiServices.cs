@@ -49,7 +49,7 @@ public static class ApiServices
         // Under /v2 the protocol's {"error": "..."} instead of a problem, whoever writes the error.
         builder.Services.AddOpenInferenceErrors();
         builder.Services.AddHttpConventions();
-        builder.Services.AddOpenApi(o => o.DocumentApiKeys());
+        builder.Services.AddOpenApi(o => o.DocumentApiKeys().DescribeDocument());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         return builder;
     }
