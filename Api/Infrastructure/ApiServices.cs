@@ -1,4 +1,5 @@
 using FlightDelay.Api.Jobs;
+using FlightDelay.Api.OpenInference;
 using FlightDelay.Api.Predictions;
 using FlightDelay.Api.Security;
 using FlightDelay.Processing.Jobs;
@@ -45,8 +46,10 @@ public static class ApiServices
                 TimeoutStatusCode = StatusCodes.Status408RequestTimeout,
             }));
         builder.Services.AddProblemDetails();
+        // Under /v2 the protocol's {"error": "..."} instead of a problem, whoever writes the error.
+        builder.Services.AddOpenInferenceErrors();
         builder.Services.AddHttpConventions();
-        builder.Services.AddOpenApi(o => o.DocumentApiKeys());
+        builder.Services.AddOpenApi(o => o.DocumentApiKeys().DescribeDocument());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         return builder;
     }

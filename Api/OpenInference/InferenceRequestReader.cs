@@ -95,6 +95,9 @@ internal static class InferenceRequestReader
         if (jsonError is not null)
             return Invalid(jsonError);
 
+        if (NonScalarParameter(request!) is { } parameterError)
+            return Invalid(parameterError);
+
         var (outputs, outputError) = RequestedOutputs(request!);
         if (outputError is not null)
             return Invalid(outputError);
@@ -165,6 +168,37 @@ internal static class InferenceRequestReader
         catch (JsonException)
         {
             return true;
+        }
+    }
+
+    /// <summary>
+    /// The protocol's <c>$parameter</c> is <c>$string : $string | $number | $boolean</c>, on the request, each input and
+    /// each output: anything else is not a parameter the protocol can carry, and ignoring it would hide a client's mistake.
+    /// </summary>
+    private static string? NonScalarParameter(InferenceRequest request)
+    {
+        if (NonScalar(request.Parameters, "the request") is { } error)
+            return error;
+        for (var i = 0; i < (request.Inputs?.Count ?? 0); i++)
+        {
+            if (NonScalar(request.Inputs![i]?.Parameters, $"inputs[{i}]") is { } inputError)
+                return inputError;
+        }
+        for (var i = 0; i < (request.Outputs?.Count ?? 0); i++)
+        {
+            if (NonScalar(request.Outputs![i]?.Parameters, $"outputs[{i}]") is { } outputError)
+                return outputError;
+        }
+        return null;
+
+        static string? NonScalar(Dictionary<string, JsonElement>? parameters, string where)
+        {
+            foreach (var (name, value) in parameters ?? [])
+            {
+                if (value.ValueKind is not (JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False))
+                    return $"Parameter '{name}' of {where} is {Describe(value)}; a parameter's value is a string, number or boolean.";
+            }
+            return null;
         }
     }
 

@@ -37,30 +37,41 @@ public static class OpenInferenceEndpoints
         var v2 = app.MapGroup("/v2").WithTags("Open Inference Protocol");
 
         v2.MapGet("", GetServerMetadata).WithName("V2ServerMetadata").WithSummary("Server name, version and protocol extensions.")
+            .WithDescription("The protocol's server metadata ($metadata_server_response). The one extension is Triton's binary_tensor_data.")
             .Produces<ServerMetadata>(StatusCodes.Status200OK, "application/json");
         // Probes (Kubernetes, KServe) send no API key and must never be throttled.
-        v2.MapGet("/health/live", Live).WithName("V2ServerLive").WithSummary("The server answers.").Produces<ServerLive>(StatusCodes.Status200OK, "application/json")
+        v2.MapGet("/health/live", Live).WithName("V2ServerLive").WithSummary("The server answers.")
+            .WithDescription("The protocol's server live probe ({\"live\": true}), for a Kubernetes livenessProbe; needs no API key.").Produces<ServerLive>(StatusCodes.Status200OK, "application/json")
             .AllowAnonymous().DisableRateLimiting();
-        v2.MapGet("/health/ready", Ready).WithName("V2ServerReady").WithSummary("The model is loaded and ready for inference.").Produces<ServerReady>(StatusCodes.Status200OK, "application/json")
+        v2.MapGet("/health/ready", Ready).WithName("V2ServerReady").WithSummary("The model is loaded and ready for inference.")
+            .WithDescription("The protocol's server ready probe ({\"ready\": true}), for a Kubernetes readinessProbe; needs no API key.").Produces<ServerReady>(StatusCodes.Status200OK, "application/json")
             .AllowAnonymous().DisableRateLimiting();
 
         v2.MapGet("/models/{model}", GetModelMetadata).WithName("V2ModelMetadata")
             .WithSummary("The model's versions, input and outputs.")
+            .WithDescription("The protocol's model metadata ($metadata_model_response): platform mlnet_zip, input 'features' (FP32 [-1, 37]), outputs 'label' (INT64 [-1, 1]) and 'probability' (FP32 [-1, 1]).")
             .Produces<ModelMetadata>(StatusCodes.Status200OK, "application/json").ProducesError(StatusCodes.Status404NotFound);
         v2.MapGet("/models/{model}/versions/{version}", GetModelVersionMetadata).WithName("V2ModelVersionMetadata")
             .WithSummary("The model's metadata, for one version.")
+            .WithDescription("The model metadata for a version listed in 'versions' (the loaded model's); any other version is a 404.")
             .Produces<ModelMetadata>(StatusCodes.Status200OK, "application/json").ProducesError(StatusCodes.Status404NotFound);
         v2.MapGet("/models/{model}/ready", GetModelReady).WithName("V2ModelReady")
             .WithSummary("The model is ready for inference.")
+            .WithDescription("The protocol's model ready probe ($ready_model_response): the model's name and whether it can score.")
             .Produces<ModelReady>(StatusCodes.Status200OK, "application/json").ProducesError(StatusCodes.Status404NotFound);
         v2.MapGet("/models/{model}/versions/{version}/ready", GetModelVersionReady).WithName("V2ModelVersionReady")
             .WithSummary("The model version is ready for inference.")
+            .WithDescription("The model ready probe for a version listed in the model metadata; any other version is a 404.")
             .Produces<ModelReady>(StatusCodes.Status200OK, "application/json").ProducesError(StatusCodes.Status404NotFound);
 
         v2.MapPost("/models/{model}/infer", Infer).WithName("V2Infer").WithInferenceDocs()
-            .WithSummary("Scores flights given as an FP32 tensor 'features' of shape [n, 37]; JSON or binary tensor data.");
+            .WithSummary("Scores flights given as an FP32 tensor 'features' of shape [n, 37]; JSON or binary tensor data.")
+            .WithDescription("The protocol's inference ($inference_request in, $inference_response out): 'features' of shape [n, 37] row-major, " +
+                "flat or nested, in FP32, FP64, INT64, INT32 or BOOL; outputs 'label' and 'probability' of shape [n, 1], all or those named in " +
+                "'outputs'; the request's 'id' is echoed. Triton's binary tensor data extension (Inference-Header-Content-Length) is supported.");
         v2.MapPost("/models/{model}/versions/{version}/infer", InferVersion).WithName("V2InferVersion").WithInferenceDocs()
-            .WithSummary("Scores flights with one model version.");
+            .WithSummary("Scores flights with one model version.")
+            .WithDescription("Inference as POST /v2/models/{model}/infer, with a version listed in the model metadata; any other version is a 404.");
         return app;
     }
 

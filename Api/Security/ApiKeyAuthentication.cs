@@ -137,7 +137,7 @@ public static class ApiKeySecurity
             operation.Security ??= [];
             operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyMiddleware.Scheme, context.Document)] = [] });
             operation.Responses ??= [];
-            operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No valid API key in the X-Api-Key header (a problem body)." });
+            operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No valid API key in the X-Api-Key header (a problem body; under /v2 the protocol's {\"error\": ...})." });
             return Task.CompletedTask;
         });
         return options;
