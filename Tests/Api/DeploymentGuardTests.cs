@@ -181,6 +181,33 @@ public sealed class DeploymentGuardTests
         Assert.Equal(TimeSpan.FromSeconds(1830), factory.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
     }
 
+    [Fact]
+    public async Task The_example_route_reaches_every_client_route_and_no_management_endpoint()
+    {
+        await using var factory = new ApiFactory();
+        _ = factory.CreateClient();
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !Directory.Exists(Path.Combine(root.FullName, "deploy", "overlays", "example")))
+            root = root.Parent;
+        Assert.NotNull(root);
+        var route = File.ReadAllText(Path.Combine(root.FullName, "deploy", "overlays", "example", "httproute.yaml"));
+        var paths = System.Text.RegularExpressions.Regex.Matches(route, @"type: (?<type>Exact|PathPrefix)\s+value: (?<value>\S+)")
+            .Select(m => (Exact: m.Groups["type"].Value == "Exact", Value: m.Groups["value"].Value)).ToList();
+        bool Routed(string path) => paths.Any(p => p.Exact ? path == p.Value : path == p.Value || path.StartsWith(p.Value.TrimEnd('/') + "/", StringComparison.Ordinal));
+
+        var endpoints = factory.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Select(e => "/" + (e.RoutePattern.RawText ?? "").TrimStart('/'))
+            .Where(p => p is not ("/metrics" or "/health/live" or "/health/ready"))
+            .Select(p => p.Split('{')[0].TrimEnd('/') is var fixedPart && fixedPart.Length > 0 ? fixedPart : "/");
+        var files = Directory.GetFiles(Path.Combine(root.FullName, "Api", "wwwroot")).Select(f => "/" + Path.GetFileName(f));
+
+        foreach (var path in endpoints.Concat(files).Distinct())
+            Assert.True(Routed(path), $"{path} is not routed by deploy/overlays/example/httproute.yaml");
+        Assert.False(Routed("/metrics"));
+        Assert.False(Routed("/health/ready"));
+    }
+
     private static X509Certificate2 SelfSigned(string host)
     {
         using var key = RSA.Create(2048);
