@@ -4,6 +4,10 @@ using FlightDelay.Api.ModelInfo;
 using FlightDelay.Api.OpenInference;
 using FlightDelay.Api.Page;
 using FlightDelay.Api.Predictions;
+using FlightDelay.ServiceDefaults;
+
+// The container health check of the chiseled image (no shell, no curl): `probe URL` asks it and exits.
+if (args is ["probe", var url]) return await ServiceDefaults.ProbeAsync(url);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddApi();
@@ -18,5 +22,6 @@ api.MapJobs();
 api.MapOpenInference();
 
 app.Run();
+return 0;
 
 public partial class Program;

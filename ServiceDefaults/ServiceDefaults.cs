@@ -44,17 +44,49 @@ public static class ServiceDefaults
         return builder;
     }
 
+    /// <summary>The setting naming the management port: <c>/metrics</c> and <c>/health/ready</c> answer only there.</summary>
+    public const string ManagementPortSetting = "Management:Port";
+
     /// <summary>
     /// <c>/health/live</c> (the process answers), <c>/health/ready</c> (model and dependencies answer), and
     /// <c>/metrics</c>, with <paramref name="protectMetrics"/> applied to it when given (the API puts it behind a key).
+    /// With <c>Management:Port</c> set (and Kestrel listening on it too, e.g. <c>ASPNETCORE_HTTP_PORTS=8080;9090</c>),
+    /// <c>/metrics</c> and <c>/health/ready</c> (whose body names internal hosts) answer only on that port, which the
+    /// Service behind the public edge does not expose; <c>/health/live</c> answers on every port.
     /// </summary>
     public static IEndpointRouteBuilder MapServiceDefaults(this IEndpointRouteBuilder app, Action<IEndpointConventionBuilder>? protectMetrics = null)
     {
+        var managementPort = app.ServiceProvider.GetRequiredService<IConfiguration>().GetValue<int?>(ManagementPortSetting);
+        void Management(IEndpointConventionBuilder endpoint)
+        {
+            if (managementPort is { } port) endpoint.RequireHost($"*:{port}");
+        }
+
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
+        Management(app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth }));
         var metrics = app.MapPrometheusScrapingEndpoint("/metrics");
+        Management(metrics);
         protectMetrics?.Invoke(metrics);
         return app;
+    }
+
+    /// <summary>
+    /// <c>probe URL</c>: GETs the URL and returns 0 on a 2xx answer, 1 otherwise. The container health check of images
+    /// without a shell or curl (the chiseled .NET runtime): <c>dotnet FlightDelay.Api.dll probe http://127.0.0.1:8080/health/live</c>.
+    /// </summary>
+    public static async Task<int> ProbeAsync(string url)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        try
+        {
+            using var response = await client.GetAsync(url);
+            return response.IsSuccessStatusCode ? 0 : 1;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException or UriFormatException)
+        {
+            Console.Error.WriteLine($"{url}: {ex.Message}");
+            return 1;
+        }
     }
 
     private static Task WriteHealth(HttpContext context, HealthReport report)

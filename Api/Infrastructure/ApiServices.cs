@@ -25,8 +25,11 @@ public static class ApiServices
             builder.WebHost.UseUrls(DefaultUrl);
         builder.AddServiceDefaults("flightdelay-api");
         // Embedded (no RabbitMQ), the API is the whole system: it scores the chunks itself.
-        if (builder.AddJobStore().ConsumersInApi) builder.AddJobConsumers();
+        var hosting = builder.AddJobStore();
+        if (hosting.ConsumersInApi) builder.AddJobConsumers();
         else builder.AddJobSubmission();
+        // Distributed, the sweeps may run here too (Jobs:SweepsInApi), so retention and callbacks go on with no worker.
+        if (hosting.SweepsInApi) builder.AddJobSweeps();
         builder.Services.AddScoped<JobIntake>();
         builder.Services.AddScoped<JobQueries>();
         builder.Services.AddOptions<PredictionOptions>()

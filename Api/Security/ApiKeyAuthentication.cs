@@ -101,6 +101,11 @@ public static class ApiKeySecurity
             .Validate(o => o.Keys.All(k => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(k, new(k), null, true)),
                 "Every ApiKeys:Keys entry needs an Id (letters, digits, . _ -) and a 64-hex-digit SHA-256 Hash.")
             .Validate(o => o.Keys.Select(k => k.Id).Distinct().Count() == o.Keys.Count, "ApiKeys:Keys ids must be unique.")
+            // The example overlay's all-zero hash (and any run of one digit) is a placeholder, not the hash of a key.
+            .Validate(o => o.Keys.All(k => k.Hash.Distinct().Count() > 1),
+                "An ApiKeys:Keys Hash is a placeholder (one repeated digit): put the hash scripts/api-key prints.")
+            .Validate<IHostEnvironment>((o, env) => o.Enabled || o.AllowAnonymous || env.IsDevelopment() || env.IsEnvironment("Testing"),
+                "No ApiKeys:Keys are configured: the API would be open to anyone. Add keys (scripts/api-key), or set ApiKeys:AllowAnonymous=true to serve an open API on purpose.")
             .ValidateOnStart();
         return services;
     }

@@ -14,6 +14,12 @@ public sealed class ApiKeyOptions
 
     public List<ApiKeyEntry> Keys { get; set; } = [];
 
+    /// <summary>
+    /// Serve without keys on purpose. Outside Development and Testing the API refuses to start with no key unless this
+    /// is set, so a missing keys Secret cannot silently open the API.
+    /// </summary>
+    public bool AllowAnonymous { get; set; }
+
     /// <summary>Put <c>/metrics</c> behind a key too.</summary>
     public bool ProtectMetrics { get; set; }
 

@@ -101,6 +101,9 @@ internal sealed class CallbackOptionsValidator(bool delivers) : IValidateOptions
 
     private static string? WhyKeyRefused(string key)
     {
+        // An example value (CHANGE-ME-000...) or a run of one character is long enough but no secret.
+        if (FlightDelay.Processing.Hosting.Placeholders.Contains(key) || key.Distinct().Count() < 8)
+            return "Callbacks:SigningKey and PreviousSigningKeys must be random (e.g. `openssl rand -hex 32`), not an example placeholder.";
         if (!key.StartsWith(CallbackSignature.SecretPrefix, StringComparison.Ordinal))
             return key.Length < 32 ? "Callbacks:SigningKey and PreviousSigningKeys need at least 32 characters (or the whsec_ form)." : null;
         try

@@ -36,16 +36,30 @@ public sealed record JobsHosting(HostingMode Mode, JobsDatabase Database, Uri? R
         var database = string.IsNullOrWhiteSpace(postgres)
             ? JobsDatabase.Sqlite(configuration.GetConnectionString("Sqlite"))
             : JobsDatabase.Postgres(postgres);
+        // An example value left in a Secret would otherwise surface later as an authentication failure, or not at all.
+        foreach (var (name, value) in new[] { ("Postgres", postgres), ("RabbitMq", rabbit) })
+        {
+            if (Placeholders.Contains(value))
+                throw new InvalidOperationException($"ConnectionStrings:{name} still holds the example placeholder {Placeholders.Marker}: set the real credentials.");
+        }
+        var sweepsInApi = configuration.GetValue("Jobs:SweepsInApi", false);
         if (string.IsNullOrWhiteSpace(rabbit))
-            return new JobsHosting(HostingMode.Embedded, database, null);
+            return new JobsHosting(HostingMode.Embedded, database, null) { SweepsInApi = sweepsInApi };
 
         if (database.Provider != DatabaseProvider.Postgres)
             throw new InvalidOperationException(
                 "ConnectionStrings:RabbitMq is set but ConnectionStrings:Postgres is not: workers in other processes cannot share the embedded SQLite file. Set both (distributed), or neither (embedded).");
         if (!Uri.TryCreate(rabbit, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
             throw new InvalidOperationException("ConnectionStrings:RabbitMq must be an amqp:// or amqps:// URI, for example amqp://user:password@host:5672/.");
-        return new JobsHosting(HostingMode.Distributed, database, uri);
+        return new JobsHosting(HostingMode.Distributed, database, uri) { SweepsInApi = sweepsInApi };
     }
+
+    /// <summary>
+    /// <c>Jobs:SweepsInApi</c>: a distributed API also runs the sweeps that need no scoring (retention and abandoned
+    /// uploads, callback delivery, re-sending lost chunk commands, the job-state gauges), so they go on while the
+    /// workers are scaled to zero. Every sweep claims its work in the database, so any number of hosts may run them.
+    /// </summary>
+    public bool SweepsInApi { get; init; }
 
     /// <summary>Whether this process runs the chunk consumers and sweeps: always in a worker, in the API only when embedded.</summary>
     public bool ConsumersInApi => Mode == HostingMode.Embedded;

@@ -39,6 +39,37 @@ public sealed class JobMetrics
             "Age of the oldest job that still has chunks to score; 0 when there is none.");
     }
 
+    /// <summary>
+    /// Adds zero to every outcome the alerts count, so each series exists from the start: <c>increase()</c> sees a pod's
+    /// first failure as 0 to 1, where a series born at its first increment shows no increase at all. Called once the
+    /// meter provider listens (<see cref="CounterInitializer"/>); earlier measurements are dropped.
+    /// </summary>
+    public void InitializeCounters()
+    {
+        foreach (var outcome in new[] { "done", "retried", "failed", "skipped" })
+            _chunks.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        foreach (var outcome in new[] { "delivered", "retried", "failed" })
+            _callbacks.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        foreach (var status in new[] { "succeeded", "failed", "canceled" })
+            _jobsFinished.Add(0, new KeyValuePair<string, object?>("status", status));
+        _rows.Add(0);
+        _redispatched.Add(0);
+    }
+
+    /// <summary>Runs <see cref="InitializeCounters"/> at start, after the OpenTelemetry host service (registered earlier) started listening.</summary>
+    internal sealed class CounterInitializer(JobMetrics metrics) : Microsoft.Extensions.Hosting.IHostedService
+    {
+        /// <inheritdoc />
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            metrics.InitializeCounters();
+            return Task.CompletedTask;
+        }
+
+        /// <inheritdoc />
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
     /// <summary>What <see cref="JobStateSweep"/> last read from the database.</summary>
     public void UpdateState(IReadOnlyDictionary<string, long> jobsByState, double backlogAgeSeconds) =>
         _state = new JobStateSnapshot(jobsByState, backlogAgeSeconds);

@@ -36,6 +36,7 @@ public static class JobProcessingExtensions
         services.AddJobsDatabase(hosting.Database);
         services.AddFlightModel();
         services.AddSingleton<JobMetrics>();
+        services.AddHostedService<JobMetrics.CounterInitializer>();
         services.AddScoped<JobLifecycle>();
         // This module's telemetry: the job meters, the model's (registered by AddFlightModel above), and the traces of
         // the bus and the database (recorded only when ServiceDefaults enables tracing).
@@ -54,16 +55,28 @@ public static class JobProcessingExtensions
     }
 
     /// <summary>
-    /// The scoring side: the bus with the chunk consumer, and the sweeps every consumer host runs (stalled chunks,
-    /// retention and abandoned uploads, the state gauges, callback delivery, which needs the signing key).
+    /// The scoring side: the bus with the chunk consumer, and the sweeps (<see cref="AddJobSweeps"/>) every consumer host runs.
     /// </summary>
     public static IHostApplicationBuilder AddJobConsumers(this IHostApplicationBuilder builder)
     {
         builder.AddJobBus(consumers: true);
+        builder.Services.AddSingleton<WorkerIdentity>();
+        builder.Services.AddScoped<ChunkProcessor>();
+        return builder.AddJobSweeps();
+    }
+
+    /// <summary>
+    /// The sweeps: stalled chunks sent again, retention and abandoned uploads, the state gauges, callback delivery (which
+    /// needs the signing key). Every consumer host runs them, and a distributed API with <see cref="JobsHosting.SweepsInApi"/>
+    /// (after <see cref="AddJobSubmission"/>), so they go on with no worker. Each claims its work in the database first,
+    /// so several hosts running them at once never do the same piece twice.
+    /// </summary>
+    public static IHostApplicationBuilder AddJobSweeps(this IHostApplicationBuilder builder)
+    {
         var services = builder.Services;
+        if (services.Any(d => d.ServiceType == typeof(StalledChunkDispatcher)))
+            return builder;
         services.AddSingleton<IValidateOptions<CallbackOptions>>(new CallbackOptionsValidator(delivers: true));
-        services.AddSingleton<WorkerIdentity>();
-        services.AddScoped<ChunkProcessor>();
         services.AddSingleton<StalledChunkDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<StalledChunkDispatcher>());
         services.AddSingleton<JobRetentionService>();
@@ -83,8 +96,20 @@ public static class JobProcessingExtensions
         return builder;
     }
 
+    /// <summary>
+    /// For <c>migrate</c>: the workers' bus, chunk consumer included, set to declare its broker topology (the chunk queue,
+    /// its exchange and binding, as the workers would) and nothing else. Resolve <see cref="IBusControl"/> and call
+    /// <c>DeployAsync</c>: the queue then exists before any job is sent, so KEDA's RabbitMQ scaler finds it on a fresh broker.
+    /// </summary>
+    public static IHostApplicationBuilder AddJobTopologyDeployment(this IHostApplicationBuilder builder)
+    {
+        builder.AddJobStore();
+        builder.AddJobBus(consumers: true, deployTopologyOnly: true);
+        return builder;
+    }
+
     /// <summary>MassTransit on RabbitMQ (distributed) or in memory (embedded), with the chunk consumer when asked.</summary>
-    private static void AddJobBus(this IHostApplicationBuilder builder, bool consumers)
+    private static void AddJobBus(this IHostApplicationBuilder builder, bool consumers, bool deployTopologyOnly = false)
     {
         var services = builder.Services;
         var hosting = services.Select(d => d.ImplementationInstance).OfType<JobsHosting>().SingleOrDefault()
@@ -103,6 +128,7 @@ public static class JobProcessingExtensions
                 bus.UsingRabbitMq((context, rabbit) =>
                 {
                     rabbit.Host(uri);
+                    rabbit.DeployTopologyOnly = deployTopologyOnly;
                     rabbit.ConfigureEndpoints(context);
                 });
             }

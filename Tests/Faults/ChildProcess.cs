@@ -39,6 +39,8 @@ public sealed class ChildProcess : IAsyncDisposable
         foreach (var (key, value) in settings) info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // Production refuses an API without keys unless it is open on purpose; these tests call it without one.
+        info.Environment["ApiKeys__AllowAnonymous"] = "true";
         info.Environment["Logging__Console__FormatterName"] = "simple";
 
         var logPath = Path.Combine(Path.GetTempPath(), $"flightdelay-fault-{name}-{Guid.NewGuid():N}.log");
