@@ -79,6 +79,28 @@ public static class FlightSchema
         return errors ?? (IReadOnlyList<FieldError>)[];
     }
 
+    /// <summary>
+    /// The named flight a feature vector encodes (one airline, one flight type and one month set to 1, the rest 0, as
+    /// <see cref="TryEncode(string?, string?, int?, Span{float})"/> writes it); false for any other vector.
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<float> features, out string airline, out string flightType, out int month)
+    {
+        (airline, flightType, month) = ("", "", 0);
+        if (features.Length != FeatureCount) return false;
+        int a = -1, t = -1, m = -1;
+        for (var i = 0; i < FeatureCount; i++)
+        {
+            if (features[i] == 0) continue;
+            if (features[i] != 1) return false;
+            ref var slot = ref i < FlightTypeOffset ? ref a : ref i < MonthOffset ? ref t : ref m;
+            if (slot >= 0) return false;
+            slot = i;
+        }
+        if (a < 0 || t < 0 || m < 0) return false;
+        (airline, flightType, month) = (Airlines[a], FlightTypes[t - FlightTypeOffset], m - MonthOffset + 1);
+        return true;
+    }
+
     /// <summary>Checks a raw feature vector: exactly 37 finite numbers.</summary>
     public static FieldError? Validate(ReadOnlySpan<float> features)
     {

@@ -11,4 +11,11 @@ internal interface IUploadParser
     /// has room, it consumes everything or records why it cannot.
     /// </summary>
     SequencePosition Parse(ReadOnlySequence<byte> buffer, bool isFinal, RowSink sink);
+
+    /// <summary>
+    /// For a format readable only once whole (Parquet keeps its schema at the end of the file, so <see cref="Parse"/>
+    /// only keeps the bytes): called after the body ended, it adds the rows it holds to <paramref name="sink"/> until the
+    /// sink is full or should stop; true while rows remain. Formats read as they stream hold none.
+    /// </summary>
+    ValueTask<bool> ReadHeldRowsAsync(RowSink sink, CancellationToken cancellationToken) => ValueTask.FromResult(false);
 }

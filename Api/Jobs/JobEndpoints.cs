@@ -17,6 +17,7 @@ public static class JobEndpoints
     private const int MaxPage = 10_000;
     private const string IdempotencyKeyHeader = "Idempotency-Key";
     private const string CallbackUrlHeader = "Callback-Url";
+    private const string ParquetMediaType = "application/vnd.apache.parquet";
 
     public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
     {
@@ -62,6 +63,11 @@ public static class JobEndpoints
             .Produces<string>(StatusCodes.Status200OK, "application/x-ndjson").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
             .WithSummary("All results as JSON Lines (one {row, delayed, probability, modelVersion} per line), streamed.");
+        jobs.MapGet("/{id:guid}/results.parquet", ResultsParquet).WithName("GetJobResultsParquet")
+            .Produces<byte[]>(StatusCodes.Status200OK, ParquetMediaType).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
+            .WithSummary("All results as an Apache Parquet file (row, delayed, probability, model_version; with ?include=inputs also airline, flightType, month), one row group per chunk.");
         jobs.MapJobSummary();
         jobs.MapPost("/{id:guid}/cancel", Cancel).WithName("CancelJob")
             .WithSummary("Cancels a queued or running job; running chunks finish, results already written stay readable.")
@@ -195,6 +201,7 @@ public static class JobEndpoints
         Func<Guid, HttpContext, CurrentClient, JobQueries, Task<Results<EmptyHttpResult, ProblemHttpResult>>>? download =
             accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase)) ? ResultsCsv
             : accept.Any(a => UploadFormats.For(a.MediaType.ToString()) == UploadFormats.JsonLines) ? ResultsJsonLines
+            : accept.Any(a => UploadFormats.For(a.MediaType.ToString()) == UploadFormats.Parquet) ? (i, c, o, q) => ResultsParquet(i, null, c, o, q)
             : null;
         if (download is not null)
             return (await download(id, context, client, queries)).Result switch
@@ -242,6 +249,17 @@ public static class JobEndpoints
     /// <summary>Streams every result as JSON Lines straight from the database.</summary>
     internal static Task<Results<EmptyHttpResult, ProblemHttpResult>> ResultsJsonLines(Guid id, HttpContext context, CurrentClient client, JobQueries queries) =>
         DownloadAsync(id, context, client, queries, "application/x-ndjson", "jsonl", queries.WriteJsonLinesAsync);
+
+    /// <summary>Streams every result as a Parquet file, optionally with the flight each row scored (<c>?include=inputs</c>).</summary>
+    internal static Task<Results<EmptyHttpResult, ProblemHttpResult>> ResultsParquet(Guid id,
+        [FromQuery(Name = "include"), Description("inputs: also the columns airline, flightType and month of the flight each row scored.")] string? include,
+        HttpContext context, CurrentClient client, JobQueries queries)
+    {
+        if (include is not (null or "inputs"))
+            return Task.FromResult<Results<EmptyHttpResult, ProblemHttpResult>>(Problems.BadRequest($"include may only be 'inputs', not '{include}'."));
+        return DownloadAsync(id, context, client, queries, ParquetMediaType, "parquet",
+            (job, writer, cancellationToken) => queries.WriteParquetAsync(job, writer.AsStream(leaveOpen: true), include is not null, cancellationToken));
+    }
 
     /// <summary>A finished job's results as a file download in one format; 409 while the job runs.</summary>
     private static async Task<Results<EmptyHttpResult, ProblemHttpResult>> DownloadAsync(Guid id, HttpContext context, CurrentClient client, JobQueries queries,

@@ -71,8 +71,11 @@ internal sealed class JobIntake(
     public async Task<IntakeOutcome> SubmitAsync(PipeReader body, string? contentType, long? contentLength, IntakeRequest request, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        if (UploadFormats.For(contentType)?.CreateParser() is not { } parser)
+        if (UploadFormats.For(contentType) is not { } format)
             return new IntakeRefusal(IntakeError.UnsupportedMediaType, $"Content-Type '{contentType}' is not supported; send {UploadFormats.Accepted}.");
+        var parser = format.CreateParser();
+        // A parser that keeps the upload in a file (Parquet) removes it.
+        await using var disposeParser = parser as IAsyncDisposable;
         if (contentLength > limits.MaxUploadBytes)
             return TooLarge(limits.MaxUploadBytes);
 
@@ -85,7 +88,7 @@ internal sealed class JobIntake(
 
         try
         {
-            var (utf8, encodingRefusal) = await UploadEncoding.ToUtf8Async(body, contentType, cancellationToken);
+            var (utf8, encodingRefusal) = format.IsText ? await UploadEncoding.ToUtf8Async(body, contentType, cancellationToken) : (body, null);
             if (encodingRefusal is not null)
                 return new IntakeRefusal(IntakeError.UnsupportedMediaType, encodingRefusal);
             body = utf8!;
@@ -219,6 +222,10 @@ internal sealed class JobIntake(
                 if (sink.IsFull || (done && sink.Pending > 0)) await stage!();
                 if (read.IsCompleted && !done && !sink.IsFull && consumed.Equals(buffer.Start))
                     return new IntakeRefusal(IntakeError.Invalid, "The upload ends in the middle of a row.");
+                // A format read once whole gives its rows now, a batch at a time.
+                while (done && !sink.ShouldStop && await parser!.ReadHeldRowsAsync(sink, cancellationToken))
+                    if (sink.IsFull) await stage!();
+                if (done && sink is { ShouldStop: false, Pending: > 0 }) await stage!();
             }
             if (done) return null;
         }

@@ -6,6 +6,8 @@ using FlightDelay.Persistence;
 using FlightDelay.Persistence.Jobs;
 using FlightDelay.Scoring;
 using Microsoft.EntityFrameworkCore;
+using Parquet;
+using Parquet.Schema;
 
 namespace FlightDelay.Api.Jobs;
 
@@ -101,23 +103,72 @@ internal sealed class JobQueries(JobsDbContext db)
         await writer.FlushAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Writes every result as an Apache Parquet file, one row group per chunk (so memory holds one chunk): columns
+    /// <c>row</c> (int32), <c>delayed</c> (boolean), <c>probability</c> (float), <c>model_version</c> (string); with
+    /// <paramref name="includeInputs"/> also the flight scored, <c>airline</c>, <c>flightType</c> and <c>month</c> (null for a
+    /// row sent as raw features that name no flight), so results join back to their inputs without a second file.
+    /// </summary>
+    public async Task WriteParquetAsync(Job job, Stream output, bool includeInputs, CancellationToken cancellationToken)
+    {
+        DataField[] results = [new DataField<int>("row"), new DataField<bool>("delayed"), new DataField<float>("probability"), new DataField<string>("model_version")];
+        DataField[] inputs = includeInputs ? [new DataField<string>("airline", nullable: true), new DataField<string>("flightType", nullable: true), new DataField<int?>("month")] : [];
+        await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema([.. results, .. inputs]), output, cancellationToken: cancellationToken);
+
+        var rows = new List<int>(job.ChunkSize);
+        var delayed = new List<bool>(job.ChunkSize);
+        var probabilities = new List<float>(job.ChunkSize);
+        var airlines = new List<string?>();
+        var types = new List<string?>();
+        var months = new List<int?>();
+        var features = includeInputs ? new float[job.ChunkSize * FlightSchema.FeatureCount] : [];
+        await foreach (var chunk in ScoredChunksWithInputs(job, includeInputs).WithCancellation(cancellationToken))
+        {
+            if (includeInputs) FeatureBytes.Decode(chunk.Features!, features);
+            var count = ResultBytes.RowCount(chunk.Results);
+            for (var i = 0; i < count; i++)
+            {
+                if (!ResultBytes.IsScored(chunk.Results, i)) continue;
+                var (isDelayed, probability) = ResultBytes.Read(chunk.Results, i);
+                rows.Add(chunk.FirstRow + i);
+                delayed.Add(isDelayed);
+                probabilities.Add(probability);
+                if (!includeInputs) continue;
+                var named = FlightSchema.TryDecode(features.AsSpan(i * FlightSchema.FeatureCount, FlightSchema.FeatureCount), out var airline, out var type, out var month);
+                airlines.Add(named ? airline : null);
+                types.Add(named ? type : null);
+                months.Add(named ? month : null);
+            }
+            if (rows.Count == 0) continue;
+
+            using var group = writer.CreateRowGroup();
+            await group.WriteAsync<int>(results[0], rows.ToArray(), cancellationToken: cancellationToken);
+            await group.WriteAsync<bool>(results[1], delayed.ToArray(), cancellationToken: cancellationToken);
+            await group.WriteAsync<float>(results[2], probabilities.ToArray(), cancellationToken: cancellationToken);
+            await group.WriteAsync(results[3], Enumerable.Repeat(chunk.ModelVersion ?? "", rows.Count).ToArray());
+            if (includeInputs)
+            {
+                await group.WriteAsync(inputs[0], airlines);
+                await group.WriteAsync(inputs[1], types);
+                await group.WriteAsync<int>(inputs[2], months.ToArray(), cancellationToken: cancellationToken);
+            }
+            foreach (var list in new System.Collections.IList[] { rows, delayed, probabilities, airlines, types, months }) list.Clear();
+        }
+    }
+
     /// <summary>The probability histogram (<paramref name="bins"/> bins over [0, 1]) and rows and delayed rows by airline index (the last is "other").</summary>
     public async Task<(int[] Histogram, (int Rows, int Delayed)[] Airlines)> SummaryAsync(Job job, int bins, CancellationToken cancellationToken)
     {
         var histogram = new int[bins];
         var airlines = new (int Rows, int Delayed)[FlightSchema.Airlines.Count + 1];
         // One chunk at a time: its inputs say each row's airline, its results what was predicted. Memory stays one chunk.
-        var chunks = (from result in db.ChunkResults.AsNoTracking()
-                      join input in db.Inputs.AsNoTracking() on new { result.JobId, result.ChunkIndex } equals new { input.JobId, input.ChunkIndex }
-                      where result.JobId == job.Id
-                      orderby result.ChunkIndex
-                      select new { input.Features, result.Results }).AsAsyncEnumerable();
+        var chunks = ScoredChunksWithInputs(job, withInputs: true);
         var features = ArrayPool<float>.Shared.Rent(job.ChunkSize * FlightSchema.FeatureCount);
         try
         {
             await foreach (var chunk in chunks.WithCancellation(cancellationToken))
             {
-                var inputs = FeatureBytes.Decode(chunk.Features, features.AsSpan(0, job.ChunkSize * FlightSchema.FeatureCount));
+                var inputs = FeatureBytes.Decode(chunk.Features!, features.AsSpan(0, job.ChunkSize * FlightSchema.FeatureCount));
                 var rows = ResultBytes.RowCount(chunk.Results);
                 for (var row = 0; row < rows; row++)
                 {
@@ -161,6 +212,19 @@ internal sealed class JobQueries(JobsDbContext db)
              // Invalid rows have no result: take enough more bytes to still hold `rows` results.
              JobsDbContext.Substr(result.Results, skipped * ResultBytes.RowBytes + 1, (rows + chunk.InvalidRows) * ResultBytes.RowBytes)))
         .Take(chunks)
+        .AsAsyncEnumerable();
+
+    /// <summary>A scored chunk whole, from its first row, with its stored inputs when asked for (null otherwise).</summary>
+    private sealed record ScoredInputs(int FirstRow, string? ModelVersion, byte[] Results, byte[]? Features);
+
+    /// <summary>The job's scored chunks in row order, each with its inputs when <paramref name="withInputs"/>, one in memory at a time.</summary>
+    private IAsyncEnumerable<ScoredInputs> ScoredChunksWithInputs(Job job, bool withInputs) =>
+        (from result in db.ChunkResults.AsNoTracking()
+         join chunk in db.Chunks.AsNoTracking() on new { result.JobId, result.ChunkIndex } equals new { chunk.JobId, chunk.ChunkIndex }
+         join input in db.Inputs.AsNoTracking() on new { result.JobId, result.ChunkIndex } equals new { input.JobId, input.ChunkIndex }
+         where result.JobId == job.Id
+         orderby result.ChunkIndex
+         select new ScoredInputs(chunk.FirstRow, chunk.ModelVersion, result.Results, withInputs ? input.Features : null))
         .AsAsyncEnumerable();
 
     /// <summary>The airline a row names: the one 1 among features 0..22 with the other 22 at 0; anything else is "other".</summary>

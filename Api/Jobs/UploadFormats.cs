@@ -5,9 +5,10 @@ namespace FlightDelay.Api.Jobs;
 
 /// <summary>
 /// One upload format of <c>POST /v1/jobs</c>: its name, the media types that select it (the first is the one it is
-/// documented under), how to make its parser, and what it looks like, for the OpenAPI document.
+/// documented under), how to make its parser, and what it looks like, for the OpenAPI document. A text format's
+/// body is transcoded to UTF-8 first (<see cref="UploadEncoding"/>); a binary one is read as it is.
 /// </summary>
-internal sealed record UploadFormat(string Name, string[] MediaTypes, Func<IUploadParser> CreateParser, string Description);
+internal sealed record UploadFormat(string Name, string[] MediaTypes, Func<IUploadParser> CreateParser, string Description, bool IsText = true);
 
 /// <summary>
 /// The upload formats, in one place: the intake picks the parser here, the <c>415</c> lists what is here, and the
@@ -28,7 +29,12 @@ internal static class UploadFormats
         () => new JsonLinesUploadParser(MaxUnitBytes),
         "One flight object per line, as in /v1/predictions' flights: {\"airline\": \"Iberia\", \"flightType\": \"I\", \"month\": 3} or {\"features\": [...]}.");
 
-    public static readonly IReadOnlyList<UploadFormat> All = [Csv, Json, JsonLines];
+    public static readonly UploadFormat Parquet = new("Parquet", ["application/vnd.apache.parquet", "application/x-parquet"],
+        () => new ParquetUploadParser(),
+        "An Apache Parquet file (any compression, any number of row groups) with columns airline, flightType and month (other columns are ignored), or 37 numeric feature columns.",
+        IsText: false);
+
+    public static readonly IReadOnlyList<UploadFormat> All = [Csv, Json, JsonLines, Parquet];
 
     /// <summary>What a <c>415</c> says is accepted.</summary>
     public static string Accepted =>
@@ -54,7 +60,7 @@ internal static class UploadFormats
             {
                 var schema = format == Json
                     ? await context.GetOrCreateSchemaAsync(typeof(Predictions.PredictionRequest), null, cancellationToken)
-                    : new OpenApiSchema { Type = JsonSchemaType.String, Description = format.Description };
+                    : new OpenApiSchema { Type = JsonSchemaType.String, Format = format.IsText ? null : "binary", Description = format.Description };
                 content[format.MediaTypes[0]] = new OpenApiMediaType { Schema = schema };
             }
             operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };

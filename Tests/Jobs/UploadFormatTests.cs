@@ -82,11 +82,11 @@ public sealed class UploadFormatTests(ApiFactory factory) : IClassFixture<ApiFac
     public async Task The_formats_are_listed_once_in_the_415_and_the_openapi_document()
     {
         var problem = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", JobApi.Body("a,b", "text/plain")), HttpStatusCode.UnsupportedMediaType);
-        Assert.Contains("text/csv (CSV), application/json (JSON), application/x-ndjson (JSON Lines)", problem.Detail);
+        Assert.Contains("text/csv (CSV), application/json (JSON), application/x-ndjson (JSON Lines), application/vnd.apache.parquet (Parquet)", problem.Detail);
 
         var document = await _api.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var body = document.GetProperty("paths").GetProperty("/v1/jobs").GetProperty("post").GetProperty("requestBody").GetProperty("content");
-        Assert.Equal(["text/csv", "application/json", "application/x-ndjson"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["text/csv", "application/json", "application/x-ndjson", "application/vnd.apache.parquet"], body.EnumerateObject().Select(p => p.Name));
     }
 
     private async Task<Guid> SubmitAsync(string body, string mediaType)

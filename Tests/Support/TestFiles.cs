@@ -10,6 +10,19 @@ internal static class TestFiles
 
     public static string ShippedModel => Path.Combine(AppContext.BaseDirectory, "Model");
 
+    /// <summary>The repository's root (where FlightDelay.sln is), above the test binaries: for the Node tools under Tests.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "FlightDelay.sln")))
+                return dir.FullName;
+        }
+        throw new InvalidOperationException("The repository root (FlightDelay.sln) was not found above the test binaries.");
+    }
+
     /// <summary>test.csv as (label, features) rows.</summary>
     public static IReadOnlyList<(bool Delayed, float[] Features)> TestRows { get; } = ReadRows(Path.Combine(Datasets, "test.csv"));
 

@@ -10,7 +10,7 @@ namespace FlightDelay.Tests.Support;
 /// </summary>
 public static class WebhookVerifier
 {
-    private static readonly string Folder = FindFolder();
+    private static readonly string Folder = Path.Combine(TestFiles.RepositoryRoot, "Tests", "Callbacks", "verifier");
 
     /// <summary>Verifies a received callback with <paramref name="secret"/> (<c>whsec_…</c>); returns the payload type, or null when refused.</summary>
     public static async Task<string?> VerifyAsync(ReceivedCallback callback, string secret)
@@ -43,15 +43,5 @@ public static class WebhookVerifier
             1 when output.StartsWith("refused", StringComparison.Ordinal) => null,
             _ => throw new InvalidOperationException($"node verify.mjs exited {node.ExitCode}: {output} {errors}"),
         };
-    }
-
-    private static string FindFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FlightDelay.sln")))
-                return Path.Combine(dir.FullName, "Tests", "Callbacks", "verifier");
-        }
-        throw new InvalidOperationException("The repository root (FlightDelay.sln) was not found above the test binaries.");
     }
 }
