@@ -114,21 +114,31 @@ public sealed class FlightModel
     }
 
     /// <summary>
-    /// ML.NET's calibrated linear binary classifier, evaluated directly: score = w·x + b, label = score &gt; 0,
-    /// probability = 1 / (1 + exp(slope · score + offset)) (the Platt calibrator).
+    /// ML.NET's linear binary classifier, evaluated directly: score = w·x + b, label = score &gt; 0, probability = the
+    /// model's calibrator applied to the score: the calibrator step that follows the classifier in the saved chain
+    /// (<see cref="ModelTrainer"/>'s, fitted on out-of-fold scores), or, in a model saved without one, the
+    /// classifier's own Platt calibrator.
     /// </summary>
-    private sealed class LinearScorer(float[] weights, float bias, double slope, double offset)
+    private sealed class LinearScorer(float[] weights, float bias, ICalibrator calibrator)
     {
-        public static LinearScorer? From(ITransformer transformer) =>
-            transformer is ISingleFeaturePredictionTransformer<object> { Model: CalibratedModelParametersBase<LinearBinaryModelParameters, PlattCalibrator> model }
-            && model.SubModel.Weights.Count == FlightSchema.FeatureCount
-                ? new LinearScorer([.. model.SubModel.Weights], model.SubModel.Bias, model.Calibrator.Slope, model.Calibrator.Offset)
-                : null;
+        public static LinearScorer? From(ITransformer transformer)
+        {
+            ITransformer[] steps = transformer is TransformerChain<ITransformer> chain ? [.. chain] : [transformer];
+            if (steps is not [ISingleFeaturePredictionTransformer<object> { Model: CalibratedModelParametersBase<LinearBinaryModelParameters, PlattCalibrator> model }, .. var rest]
+                || model.SubModel.Weights.Count != FlightSchema.FeatureCount)
+                return null;
+            return rest switch
+            {
+                [] => new LinearScorer([.. model.SubModel.Weights], model.SubModel.Bias, model.Calibrator),
+                [ISingleFeaturePredictionTransformer<ICalibrator> { Model: var calibrator }] => new LinearScorer([.. model.SubModel.Weights], model.SubModel.Bias, calibrator),
+                _ => null,
+            };
+        }
 
         public Prediction Predict(ReadOnlySpan<float> features)
         {
             var score = TensorPrimitives.Dot(weights, features) + bias;
-            return new Prediction(score > 0, (float)(1 / (1 + Math.Exp(slope * score + offset))));
+            return new Prediction(score > 0, calibrator.PredictProbability(score));
         }
     }
 

@@ -14,7 +14,8 @@ public sealed record ModelCard(
     int TrainRows,
     int TestRows,
     ModelMetrics Metrics,
-    TrainingStatistics? Training = null)
+    TrainingStatistics? Training = null,
+    CalibrationReport? Calibration = null)
 {
     public static ModelCard Read(string path) =>
         JsonSerializer.Deserialize(File.ReadAllText(path), ScoringJsonContext.Default.ModelCard)
@@ -36,6 +37,30 @@ public sealed record ModelMetrics(
     double RocAuc,
     long[][] ConfusionMatrix,
     IReadOnlyList<RocPoint>? RocCurve = null);
+
+/// <summary>
+/// How the model's probabilities were calibrated and how well they match the test set. <see cref="Method"/> is
+/// <c>Platt</c> or <c>Isotonic</c>; <see cref="DecisionThreshold"/> is the calibrated probability at which
+/// <c>delayed</c> turns true (the seed's decision, kept); Brier scores (lower is better) and expected calibration
+/// errors (ECE, over ten bands) on the test set, calibrated and as the uncalibrated model had them;
+/// <see cref="HeldOutBrier"/> the Brier score that chose the method, on held-out training folds;
+/// the mean probability beside the observed delay rate; and the reliability table, ten bands of 0.1.
+/// Null in cards written before calibration.
+/// </summary>
+public sealed record CalibrationReport(
+    string Method,
+    double DecisionThreshold,
+    double Brier,
+    double ExpectedCalibrationError,
+    double UncalibratedBrier,
+    double UncalibratedExpectedCalibrationError,
+    double HeldOutBrier,
+    double MeanProbability,
+    double ObservedRate,
+    IReadOnlyList<ReliabilityBand> Reliability);
+
+/// <summary>Test flights whose calibrated probability is in [<see cref="From"/>, <see cref="To"/>): how many, their mean probability and how many were delayed.</summary>
+public sealed record ReliabilityBand(double From, double To, int Flights, double MeanProbability, double ObservedRate);
 
 /// <summary>One point of the ROC curve: predicting "delayed" when the probability is at least <see cref="Threshold"/>.</summary>
 public sealed record RocPoint(double Threshold, double FalsePositiveRate, double TruePositiveRate);

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 using FlightDelay.Persistence.Jobs;
 
@@ -55,7 +56,11 @@ public sealed record JobLinks(string Self, string Results, string ResultsCsv, st
 public sealed record JobList(IReadOnlyList<JobView> Items, int Offset, int Limit, string? Next);
 
 /// <summary>One scored row: <see cref="Row"/> is the 1-based position of the flight in the submission.</summary>
-public sealed record JobResultView(int Row, bool Delayed, float Probability, string? ModelVersion);
+public sealed record JobResultView(
+    int Row,
+    [property: Description(Predictions.PredictionFields.Delayed)] bool Delayed,
+    [property: Description(Predictions.PredictionFields.Probability)] float Probability,
+    string? ModelVersion);
 
 /// <summary>An invalid row skipped at intake: its 1-based row number, where it is in the upload, and what is wrong with it.</summary>
 public sealed record JobRowErrorView(int Row, string Where, string Message);

@@ -21,6 +21,29 @@ public class ModelQualityTests
     }
 
     [Fact]
+    public void Probabilities_are_calibrated_on_the_test_set()
+    {
+        CalibrationBounds.AssertCalibrated(Predictions);
+    }
+
+    [Fact]
+    public void The_card_reports_the_calibration_the_model_has()
+    {
+        var rows = TestFiles.TestRows;
+        var calibration = Model.Card.Calibration!;
+        var labels = rows.Select(r => r.Delayed).ToArray();
+        var probabilities = Predictions.Select(p => p.Probability).ToArray();
+
+        Assert.Equal(Math.Round(probabilities.Average(p => (double)p), 4), calibration.MeanProbability, 4);
+        Assert.Equal(Math.Round(labels.Count(l => l) / (double)labels.Length, 4), calibration.ObservedRate, 4);
+        Assert.Equal(labels.Select((l, i) => Math.Pow(probabilities[i] - (l ? 1 : 0), 2)).Average(), calibration.Brier, 4);
+        Assert.True(calibration.Brier < calibration.UncalibratedBrier, $"Brier {calibration.Brier} is not below the uncalibrated {calibration.UncalibratedBrier}");
+        Assert.Equal(rows.Count, calibration.Reliability.Sum(b => b.Flights));
+        // The decision is unchanged: every flight flagged delayed has a probability at or above the threshold the card gives.
+        Assert.All(Predictions.Where(p => p.Delayed), p => Assert.True(p.Probability >= calibration.DecisionThreshold - 1e-6));
+    }
+
+    [Fact]
     public void Predictions_agree_with_the_seed_model_on_nearly_every_row()
     {
         var rows = TestFiles.TestRows;
@@ -95,6 +118,27 @@ public class ModelQualityTests
         var predictions = new Prediction[rows.Count];
         model.PredictBatch(features, predictions);
         return predictions;
+    }
+}
+
+/// <summary>The calibration bar: the mean probability within 0.01 of the delay rate, every band of 0.1 with 500 flights or more within 0.05.</summary>
+internal static class CalibrationBounds
+{
+    public static void AssertCalibrated(IReadOnlyList<Prediction> predictions)
+    {
+        var rows = TestFiles.TestRows;
+        var observed = rows.Count(r => r.Delayed) / (double)rows.Count;
+        var mean = predictions.Average(p => (double)p.Probability);
+        Assert.True(Math.Abs(mean - observed) <= 0.01, $"mean probability {mean:F4}, observed delay rate {observed:F4}");
+
+        var bands = Enumerable.Range(0, rows.Count).GroupBy(i => Math.Min((int)(predictions[i].Probability * 10), 9)).Where(b => b.Count() >= 500).ToList();
+        Assert.NotEmpty(bands);
+        foreach (var band in bands)
+        {
+            var predicted = band.Average(i => (double)predictions[i].Probability);
+            var rate = band.Count(i => rows[i].Delayed) / (double)band.Count();
+            Assert.True(Math.Abs(predicted - rate) <= 0.05, $"band {band.Key / 10.0:F1}-{(band.Key + 1) / 10.0:F1}: {band.Count()} flights, predicted {predicted:F4}, observed {rate:F4}");
+        }
     }
 }
 

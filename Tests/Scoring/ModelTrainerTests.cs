@@ -27,6 +27,8 @@ public class ModelTrainerTests : IDisposable
         var predictions = ModelQualityTests.ScoreTestSet(model);
         var auc = Metrics.RocAuc([.. TestFiles.TestRows.Select(r => r.Delayed)], [.. predictions.Select(p => (double)p.Probability)]);
         Assert.Equal(card.Metrics.RocAuc, auc, 3);
+        CalibrationBounds.AssertCalibrated(predictions);
+        Assert.Contains(card.Calibration!.Method, new[] { "Platt", "Isotonic" });
     }
 
     [Fact]
