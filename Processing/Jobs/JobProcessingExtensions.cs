@@ -82,14 +82,11 @@ public static class JobProcessingExtensions
         services.AddSingleton<JobRetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<JobRetentionService>());
         services.AddHostedService<JobStateSweep>();
+        services.TryAddSingleton<ICallbackResolver, DnsCallbackResolver>();
         services.AddHttpClient(CallbackDispatcher.HttpClientName, (sp, client) => client.Timeout = sp.GetRequiredService<IOptions<CallbackOptions>>().Value.Timeout)
-            .ConfigurePrimaryHttpMessageHandler(() => new System.Net.Http.SocketsHttpHandler
-            {
-                // A redirect could lead anywhere, past the allow-list: a 3xx is an unsuccessful attempt, not followed.
-                AllowAutoRedirect = false,
-                UseCookies = false,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            })
+            // Connects only to addresses it checked itself (no proxy, no redirects): CallbackAddresses.
+            .ConfigurePrimaryHttpMessageHandler(sp => CallbackAddresses.CreateHandler(sp.GetRequiredService<ICallbackResolver>(),
+                sp.GetRequiredService<IOptions<CallbackOptions>>().Value.AllowedNetworkRanges))
             .RemoveAllLoggers();
         services.AddSingleton<CallbackDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<CallbackDispatcher>());
