@@ -117,6 +117,8 @@ public static class JobProcessingExtensions
         services.AddHostedService(sp => new HostingModeLog(hosting, consumers, sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<ILogger<JobsHosting>>()));
         services.AddMassTransit(bus =>
         {
+            // MassTransit 8.4+ reports usage to a third-party host; no egress an operator did not configure (SECURITY.md).
+            bus.DisableUsageTelemetry();
             if (consumers)
                 bus.AddConsumer<ScoreChunkConsumer, ScoreChunkConsumerDefinition>();
             if (hosting.RabbitMq is { } uri)
