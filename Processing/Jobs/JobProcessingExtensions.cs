@@ -126,7 +126,9 @@ public static class JobProcessingExtensions
                 services.AddHealthChecks().AddCheck("rabbitmq", new BrokerHealthCheck(uri), tags: ["ready"]);
                 bus.UsingRabbitMq((context, rabbit) =>
                 {
-                    rabbit.Host(uri);
+                    var nodes = context.GetRequiredService<IOptions<JobOptions>>().Value.BrokerNodes.Where(n => !string.IsNullOrWhiteSpace(n)).ToList();
+                    // Publisher confirms stay on (MassTransit's default); with nodes, the connection fails over between them.
+                    rabbit.Host(uri, host => { if (nodes.Count > 0) host.UseCluster(cluster => { foreach (var node in nodes.Prepend(uri.Authority)) cluster.Node(node); }); });
                     rabbit.DeployTopologyOnly = deployTopologyOnly;
                     rabbit.ConfigureEndpoints(context);
                 });

@@ -72,6 +72,8 @@ public class FaultServices : IAsyncLifetime
         var stdout = process.StandardOutput.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await process.WaitForExitAsync(timeout.Token);
+        // A restarted server ended this process's pooled connections: drop them rather than meet them as 57P01 later.
+        if (command[0] != "ctl") Npgsql.NpgsqlConnection.ClearAllPools();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"local-services.sh {string.Join(' ', command)} failed ({process.ExitCode}): {await output}{await stdout}");
         return await stdout;
