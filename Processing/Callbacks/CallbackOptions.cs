@@ -21,6 +21,18 @@ public sealed class CallbackOptions
     public List<string> HttpAllowedHosts { get; set; } = [];
 
     /// <summary>
+    /// Networks (CIDR, <c>10.20.0.0/16</c>) a callback may connect to although they are inside ones (loopback, private,
+    /// link-local, carrier-grade NAT, unique-local...), which are otherwise refused at connect time whatever the host's
+    /// name (<see cref="CallbackAddresses"/>). Empty, the default, permits public addresses only.
+    /// </summary>
+    public List<string> AllowedNetworks { get; set; } = [];
+
+    /// <summary><see cref="AllowedNetworks"/> parsed (the validator refuses any that does not parse).</summary>
+    public IReadOnlyCollection<System.Net.IPNetwork> AllowedNetworkRanges =>
+        [.. AllowedNetworks.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => System.Net.IPNetwork.TryParse(n.Trim(), out var network) ? network : default)
+            .Where(n => n != default)];
+
+    /// <summary>
     /// The current signing key: a Standard Webhooks secret (<c>whsec_</c> and the base64 of 24 to 64 random bytes), or any
     /// string of at least 32 characters (its UTF-8 bytes are the secret). Required where callbacks are delivered.
     /// </summary>
@@ -85,6 +97,11 @@ internal sealed class CallbackOptionsValidator(bool delivers) : IValidateOptions
                 if (!CallbackUrls.IsValidPattern(pattern))
                     errors.Add($"Callbacks:{key} has '{pattern}'; use a host name, an IP address or *.domain (no scheme, port or path).");
             }
+        }
+        foreach (var network in options.AllowedNetworks.Where(n => !string.IsNullOrWhiteSpace(n)))
+        {
+            if (!System.Net.IPNetwork.TryParse(network.Trim(), out _))
+                errors.Add($"Callbacks:AllowedNetworks has '{network}'; use CIDR notation (10.20.0.0/16, fd00:1::/64) with no host bits set.");
         }
         if (options.MaxBackoff < options.InitialBackoff)
             errors.Add("Callbacks:MaxBackoff must not be shorter than Callbacks:InitialBackoff.");

@@ -11,7 +11,10 @@ public sealed class ChunkDispatcher(IBus bus, IOptions<JobOptions> options)
     {
         if (chunks.Count == 0) return;
         // Sending to queue:NAME declares the queue, so commands sent before any worker started are kept, not dropped.
-        var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{options.Value.QueueName}"));
+        // A quorum queue cannot be declared as queue:NAME does (classic arguments: the broker refuses the mismatch), so
+        // send to its exchange, which the workers and `migrate` bind to the quorum queue they declare.
+        var address = options.Value.QueueType == "quorum" ? $"exchange:{options.Value.QueueName}" : $"queue:{options.Value.QueueName}";
+        var endpoint = await bus.GetSendEndpoint(new Uri(address));
         await endpoint.SendBatch(chunks, cancellationToken);
     }
 }

@@ -286,14 +286,18 @@ public sealed class JobLifecycle(
 
     /// <summary>
     /// Marks the chunk done, stores its results (<see cref="ResultBytes"/>) and advances its job, in one transaction,
-    /// only while <paramref name="token"/> is still the chunk's lease; the job succeeds with its last chunk.
+    /// only while <paramref name="token"/> is still the chunk's lease and that lease has not run out; the job succeeds
+    /// with its last chunk.
     /// </summary>
     public async Task<CompleteResult> CompleteAsync(JobChunk chunk, Guid token, string modelVersion, byte[] results, TimeSpan elapsed, CancellationToken cancellationToken)
     {
         var now = Now;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var ours = await db.Chunks
-            .Where(c => c.JobId == chunk.JobId && c.ChunkIndex == chunk.ChunkIndex && c.Status == ChunkStatus.Leased && c.LeaseToken == token)
+            // Only an unexpired lease: a worker paused past it (SIGSTOP, a long GC) writes nothing when it wakes, even when no
+            // other worker took the chunk over (its job was canceled meanwhile, or the redelivery had not happened yet).
+            .Where(c => c.JobId == chunk.JobId && c.ChunkIndex == chunk.ChunkIndex && c.Status == ChunkStatus.Leased && c.LeaseToken == token
+                && c.LeaseExpiresAt >= now)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(c => c.Status, ChunkStatus.Done)
                 .SetProperty(c => c.LeaseToken, (Guid?)null)
@@ -302,7 +306,7 @@ public sealed class JobLifecycle(
                 .SetProperty(c => c.Error, (string?)null), cancellationToken);
         if (ours == 0)
         {
-            // Our lease expired and another worker took the chunk over (or the job was removed): its results count.
+            // Our lease ran out (another worker may have taken the chunk over), or the job was removed: nothing is written.
             logger.LogWarning("Chunk {JobId}/{Chunk} lease lost before completion; results discarded", chunk.JobId, chunk.ChunkIndex);
             metrics.ChunkOutcome("skipped");
             return CompleteResult.LeaseLost;

@@ -47,6 +47,20 @@ public sealed class JobOptions
     [Required, RegularExpression("^[A-Za-z0-9._-]+$")]
     public string QueueName { get; set; } = "score-chunk";
 
+    /// <summary>
+    /// The chunk queue's RabbitMQ type: <c>classic</c> (the default, one node: local and embedded tests) or <c>quorum</c>
+    /// (replicated with Raft across a cluster's nodes; production, with <see cref="BrokerNodes"/>). RabbitMQ cannot change
+    /// the type of an existing queue: switching needs a new <see cref="QueueName"/> or the old queue deleted while empty.
+    /// </summary>
+    [Required, RegularExpression("^(classic|quorum)$")]
+    public string QueueType { get; set; } = "classic";
+
+    /// <summary>
+    /// Further RabbitMQ cluster nodes (<c>host</c> or <c>host:port</c>) besides the one in <c>ConnectionStrings:RabbitMq</c>,
+    /// whose user, password and virtual host they share: the connection fails over to another node when its node goes.
+    /// </summary>
+    public List<string> BrokerNodes { get; set; } = [];
+
     /// <summary>Chunks one process scores at once (consumer concurrency); prefetch is twice this.</summary>
     [Range(1, 256)]
     public int ConcurrentChunks { get; set; } = Environment.ProcessorCount;

@@ -82,14 +82,11 @@ public static class JobProcessingExtensions
         services.AddSingleton<JobRetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<JobRetentionService>());
         services.AddHostedService<JobStateSweep>();
+        services.TryAddSingleton<ICallbackResolver, DnsCallbackResolver>();
         services.AddHttpClient(CallbackDispatcher.HttpClientName, (sp, client) => client.Timeout = sp.GetRequiredService<IOptions<CallbackOptions>>().Value.Timeout)
-            .ConfigurePrimaryHttpMessageHandler(() => new System.Net.Http.SocketsHttpHandler
-            {
-                // A redirect could lead anywhere, past the allow-list: a 3xx is an unsuccessful attempt, not followed.
-                AllowAutoRedirect = false,
-                UseCookies = false,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            })
+            // Connects only to addresses it checked itself (no proxy, no redirects): CallbackAddresses.
+            .ConfigurePrimaryHttpMessageHandler(sp => CallbackAddresses.CreateHandler(sp.GetRequiredService<ICallbackResolver>(),
+                sp.GetRequiredService<IOptions<CallbackOptions>>().Value.AllowedNetworkRanges))
             .RemoveAllLoggers();
         services.AddSingleton<CallbackDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<CallbackDispatcher>());
@@ -120,6 +117,8 @@ public static class JobProcessingExtensions
         services.AddHostedService(sp => new HostingModeLog(hosting, consumers, sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<ILogger<JobsHosting>>()));
         services.AddMassTransit(bus =>
         {
+            // MassTransit 8.4+ reports usage to a third-party host; no egress an operator did not configure (SECURITY.md).
+            bus.DisableUsageTelemetry();
             if (consumers)
                 bus.AddConsumer<ScoreChunkConsumer, ScoreChunkConsumerDefinition>();
             if (hosting.RabbitMq is { } uri)
@@ -127,7 +126,9 @@ public static class JobProcessingExtensions
                 services.AddHealthChecks().AddCheck("rabbitmq", new BrokerHealthCheck(uri), tags: ["ready"]);
                 bus.UsingRabbitMq((context, rabbit) =>
                 {
-                    rabbit.Host(uri);
+                    var nodes = context.GetRequiredService<IOptions<JobOptions>>().Value.BrokerNodes.Where(n => !string.IsNullOrWhiteSpace(n)).ToList();
+                    // Publisher confirms stay on (MassTransit's default); with nodes, the connection fails over between them.
+                    rabbit.Host(uri, host => { if (nodes.Count > 0) host.UseCluster(cluster => { foreach (var node in nodes.Prepend(uri.Authority)) cluster.Node(node); }); });
                     rabbit.DeployTopologyOnly = deployTopologyOnly;
                     rabbit.ConfigureEndpoints(context);
                 });

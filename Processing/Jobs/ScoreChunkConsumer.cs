@@ -26,6 +26,9 @@ public sealed class ScoreChunkConsumerDefinition : ConsumerDefinition<ScoreChunk
         IConsumerConfigurator<ScoreChunkConsumer> consumerConfigurator, IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = _options.ConcurrentChunks * 2;
+        // Replicated across the cluster's nodes: a node that goes (even the queue's leader) loses no chunk command.
+        if (_options.QueueType == "quorum" && endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+            rabbit.SetQuorumQueue();
         // One delivery is one attempt (JobOptions.MaxAttempts): no UseMessageRetry here. Retries are the stall sweep's,
         // from the database, after a backoff. The database records every chunk's state and error, so a command that
         // faults anyway (the host stopping) needs no _error queue copy.

@@ -58,6 +58,23 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>SIGKILL: no shutdown, no lease released, no message acknowledged.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>SIGSTOP: the process freezes holding whatever it holds (leases, unacknowledged messages, connections).</summary>
+    public void Pause() => Signal(19);
+
+    /// <summary>SIGCONT: a paused process wakes up and carries on as if no time had passed.</summary>
+    public void Resume() => Signal(18);
+
+    private void Signal(int signal)
+    {
+        if (!_process.HasExited && kill(_process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+#pragma warning disable CA5392, SYSLIB1054 // one libc call, in tests
+    private static extern int kill(int pid, int sig);
+#pragma warning restore CA5392, SYSLIB1054
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
@@ -76,6 +93,7 @@ public sealed class ChildProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
+            Signal(18);
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }

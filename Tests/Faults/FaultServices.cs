@@ -6,18 +6,30 @@ namespace FlightDelay.Tests.Faults;
 /// PostgreSQL and RabbitMQ of the fault suite's own, on their own ports and state folder (scripts/local-services.sh),
 /// so that stopping them mid-job disturbs no other test. Started once for the suite, stopped at its end.
 /// </summary>
-public sealed class FaultServices : IAsyncLifetime
+public class FaultServices : IAsyncLifetime
 {
-    private readonly Dictionary<string, string> _environment = new()
+    private readonly Dictionary<string, string> _environment;
+
+    public FaultServices()
+        : this("flightdelay-faults", 56000)
     {
-        ["FLIGHTDELAY_SERVICES_DIR"] = Path.Combine(Path.GetTempPath(), "flightdelay-faults"),
-        ["FLIGHTDELAY_PG_PORT"] = "56432",
-        ["FLIGHTDELAY_AMQP_PORT"] = "56672",
-        ["FLIGHTDELAY_RABBIT_DIST_PORT"] = "56673",
-        ["FLIGHTDELAY_RABBIT_CTL_PORT"] = "56674",
-        ["FLIGHTDELAY_EPMD_PORT"] = "56669",
-        ["FLIGHTDELAY_SERVICES_TIMEOUT"] = "90",
-    };
+    }
+
+    /// <summary>Services in <c>{tmp}/{folder}</c>, on ports <paramref name="portBase"/> + 432 (PostgreSQL), + 672 (AMQP) and nearby.</summary>
+    protected FaultServices(string folder, int portBase)
+    {
+        string Port(int offset) => (portBase + offset).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _environment = new()
+        {
+            ["FLIGHTDELAY_SERVICES_DIR"] = Path.Combine(Path.GetTempPath(), folder),
+            ["FLIGHTDELAY_PG_PORT"] = Port(432),
+            ["FLIGHTDELAY_AMQP_PORT"] = Port(672),
+            ["FLIGHTDELAY_RABBIT_DIST_PORT"] = Port(673),
+            ["FLIGHTDELAY_RABBIT_CTL_PORT"] = Port(674),
+            ["FLIGHTDELAY_EPMD_PORT"] = Port(669),
+            ["FLIGHTDELAY_SERVICES_TIMEOUT"] = "90",
+        };
+    }
 
     public string Postgres => $"Host=127.0.0.1;Port={_environment["FLIGHTDELAY_PG_PORT"]};Username=flightdelay;Password=flightdelay;Database=flightdelay";
 
@@ -60,8 +72,13 @@ public sealed class FaultServices : IAsyncLifetime
         var stdout = process.StandardOutput.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await process.WaitForExitAsync(timeout.Token);
+        // A restarted server ended this process's pooled connections: drop them rather than meet them as 57P01 later.
+        if (command[0] != "ctl") Npgsql.NpgsqlConnection.ClearAllPools();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"local-services.sh {string.Join(' ', command)} failed ({process.ExitCode}): {await output}{await stdout}");
         return await stdout;
     }
 }
+
+/// <summary>The chaos soak's own PostgreSQL and RabbitMQ (ports 57xxx), which it restarts at random; nothing else uses them.</summary>
+public sealed class ChaosServices() : FaultServices("flightdelay-chaos", 57000);

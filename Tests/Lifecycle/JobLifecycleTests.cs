@@ -86,6 +86,23 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_lease_that_ran_out_writes_nothing_even_when_nobody_took_the_chunk_over()
+    {
+        var job = await _host.SubmitAsync(chunks: 2);
+        var first = await _host.WithLifecycleAsync(l => l.LeaseAsync(new ScoreChunk(job.Id, 0), "w1", CancellationToken.None));
+        var second = await _host.WithLifecycleAsync(l => l.LeaseAsync(new ScoreChunk(job.Id, 1), "w1", CancellationToken.None));
+
+        // w1 is paused (SIGSTOP) past both leases; meanwhile the client cancels the job, so nobody leases its chunks again.
+        _host.Clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        Assert.Equal(CompleteResult.LeaseLost, await _host.WithLifecycleAsync(l => l.CompleteAsync(first.Chunk!, first.Token, "m-1", new byte[500], TimeSpan.Zero, CancellationToken.None)));
+        await _host.WithLifecycleAsync(l => l.CancelAsync(job.Id, "", CancellationToken.None));
+        Assert.Equal(CompleteResult.LeaseLost, await _host.WithLifecycleAsync(l => l.CompleteAsync(second.Chunk!, second.Token, "m-1", new byte[500], TimeSpan.Zero, CancellationToken.None)));
+
+        Assert.Equal(0, await _host.ResultCountAsync(job.Id));
+        Assert.Equal((JobStatus.Canceled, 0), ((await _host.JobAsync(job.Id))!.Status, (await _host.JobAsync(job.Id))!.ProcessedRows));
+    }
+
+    [Fact]
     public async Task A_chunk_is_leased_once_and_only_the_current_lease_completes_it()
     {
         var job = await _host.SubmitAsync(chunks: 2);

@@ -74,6 +74,8 @@ public sealed class CallbackReceiver : IAsyncDisposable
         ["Callbacks:AllowedHosts:0"] = "127.0.0.1",
         ["Callbacks:AllowedHosts:1"] = "*.example.com",
         ["Callbacks:HttpAllowedHosts:0"] = "127.0.0.1",
+        // The receiver is on loopback, an inside address refused at connect time unless a network permits it.
+        ["Callbacks:AllowedNetworks:0"] = "127.0.0.0/8",
         ["Callbacks:SigningKey"] = SigningKey,
         ["Callbacks:MaxAttempts"] = maxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Callbacks:InitialBackoff"] = "00:00:00.100",
