@@ -9,7 +9,7 @@ using FlightDelay.ServiceDefaults;
 // The container health check of the chiseled image (no shell, no curl): `probe URL` asks it and exits.
 if (args is ["probe", var url]) return await ServiceDefaults.ProbeAsync(url);
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(ApiServices.HostOptions(args));
 builder.AddApi();
 
 var app = builder.Build();

@@ -16,8 +16,25 @@ public static class ApiServices
     /// <summary>Where the API listens when nothing says otherwise (<c>--urls</c>, <c>ASPNETCORE_URLS</c>, <c>ASPNETCORE_HTTP_PORTS</c>, <c>Kestrel:Endpoints</c>).</summary>
     public const string DefaultUrl = "http://localhost:5080";
 
+    /// <summary>
+    /// The host's options: the content root (appsettings.json, the web root) is the application's own folder when it
+    /// runs as itself (<c>dotnet /any/path/FlightDelay.Api.dll</c> from any working directory, <c>dotnet run</c>, a
+    /// container), not the current directory; <c>--contentRoot</c> or a host that loads it (the test server) decides otherwise.
+    /// </summary>
+    public static WebApplicationOptions HostOptions(string[] args)
+    {
+        var chosen = args.Any(a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase))
+            || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_CONTENTROOT"))
+            || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT"))
+            || System.Reflection.Assembly.GetEntryAssembly() != typeof(ApiServices).Assembly;
+        return new WebApplicationOptions { Args = args, ContentRootPath = chosen ? null : AppContext.BaseDirectory };
+    }
+
     public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
     {
+        // The page's files: in a published app, wwwroot beside the program; in a build's output (any environment), where
+        // the build's static web assets manifest says they are, the project's wwwroot.
+        builder.WebHost.UseStaticWebAssets();
         // A default, not an override: a launch profile's applicationUrl would silently win over the user's own URLs.
         var configuration = builder.Configuration;
         if (string.IsNullOrEmpty(configuration["urls"]) && string.IsNullOrEmpty(configuration["http_ports"])
@@ -59,6 +76,11 @@ public static class ApiServices
 
     public static WebApplication UseApi(this WebApplication app)
     {
+        // Without its files the page would load bare (404s for its script and styles): refuse to start instead.
+        if (!app.Environment.WebRootFileProvider.GetFileInfo("app.js").Exists)
+            throw new InvalidOperationException(
+                $"The page's files (wwwroot/app.js) are not under the content root '{app.Environment.ContentRootPath}'. Run the published output " +
+                "(dotnet publish Api), or the build's output with its staticwebassets manifest beside it; --contentRoot DIR points elsewhere.");
         // Client mistakes Kestrel detects itself (body too large, slow upload) keep their 4xx instead of becoming a 500.
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
