@@ -92,6 +92,7 @@ public static class JobEndpoints
         [FromHeader(Name = IdempotencyKeyHeader), Description("Makes a retried submission return the original job (at most 200 characters).")] string? idempotencyKey,
         [FromHeader(Name = CallbackUrlHeader), Description("An allowed https URL to POST a signed notification to when the job ends.")] string? callbackUrl,
         [FromQuery(Name = "onInvalidRow"), Description("refuse (default): one invalid row refuses the upload, nothing is stored. skip: valid rows are scored; invalid ones are counted in failedRows and listed by /v1/jobs/{id}/errors.")] string? onInvalidRow,
+        [FromQuery(Name = "name"), Description("What to call the job (at most 200 characters): shown in lists, searched by ?q=, and the stem of its download files. Without it, the file name of a Content-Disposition header, if any.")] string? name,
         JobIntake intake,
         IOptions<CallbackOptions> callbacks,
         CancellationToken cancellationToken)
@@ -113,14 +114,36 @@ public static class JobEndpoints
         if (skip is null)
             return Problems.BadRequest($"onInvalidRow must be 'refuse' (the default) or 'skip', not '{onInvalidRow}'.");
 
+        var (jobName, badName) = JobName(name, request.Headers.ContentDisposition);
+        if (badName is not null)
+            return Problems.BadRequest(badName);
+
         var outcome = await intake.SubmitAsync(request.BodyReader, request.ContentType, request.ContentLength,
-            new IntakeRequest(client.Owner, string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey, callback.Length == 0 ? null : callback, skip.Value),
+            new IntakeRequest(client.Owner, string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey, callback.Length == 0 ? null : callback, skip.Value, jobName),
             cancellationToken);
         if (outcome.Refusal is { } refusal)
             return Refused(request.HttpContext.Response, refusal);
         if (outcome.Replayed) request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
         var view = JobView.Of(outcome.Job!);
         return TypedResults.Accepted(view.Links.Self, view);
+    }
+
+    /// <summary>
+    /// A job's name: <c>?name=</c>, else the file name of a <c>Content-Disposition</c> request header (as <c>curl -T</c>
+    /// style tools and the page send it; any folders dropped). Trimmed; at most 200 characters, no control characters.
+    /// </summary>
+    internal static (string? Name, string? Problem) JobName(string? name, Microsoft.Extensions.Primitives.StringValues contentDisposition)
+    {
+        if (name is null && Microsoft.Net.Http.Headers.ContentDispositionHeaderValue.TryParse(contentDisposition.ToString(), out var disposition))
+        {
+            var file = disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : disposition.FileName.Value?.Trim('"');
+            name = file?.Split('/', '\\')[^1];
+        }
+        name = name?.Trim();
+        if (string.IsNullOrEmpty(name)) return (null, null);
+        if (name.Length > 200) return (null, "name may be at most 200 characters.");
+        if (name.Any(char.IsControl)) return (null, "name may not contain control characters (tabs, line ends).");
+        return (name, null);
     }
 
     /// <summary>The HTTP answer to each reason the intake refuses a submission.</summary>
@@ -166,6 +189,7 @@ public static class JobEndpoints
     /// <summary><c>GET /v1/jobs</c>'s query: <c>status</c> (a job status name), <c>offset</c> (default 0) and <c>limit</c> (1 to 100, default 20).</summary>
     internal sealed record JobListQuery(
         [property: FromQuery(Name = "status")] string? Status,
+        [property: FromQuery(Name = "q"), Description("Only jobs whose name contains this text (any case).")] string? Search,
         [property: FromQuery(Name = "offset")] int? Offset,
         [property: FromQuery(Name = "limit")] int? Limit);
 
@@ -183,8 +207,11 @@ public static class JobEndpoints
             wanted = parsed;
         }
 
-        var page = await queries.ListAsync(client.Owner, wanted, skip, take + 1, cancellationToken);
-        var next = page.Count > take ? $"/v1/jobs?offset={skip + take}&limit={take}{(query.Status is null ? "" : $"&status={query.Status}")}" : null;
+        var search = string.IsNullOrWhiteSpace(query.Search) ? null : query.Search.Trim();
+        var page = await queries.ListAsync(client.Owner, wanted, search, skip, take + 1, cancellationToken);
+        var next = page.Count > take
+            ? $"/v1/jobs?offset={skip + take}&limit={take}{(query.Status is null ? "" : $"&status={Uri.EscapeDataString(query.Status)}")}{(search is null ? "" : $"&q={Uri.EscapeDataString(search)}")}"
+            : null;
         return TypedResults.Ok(new JobList([.. page.Take(take).Select(j => JobView.Of(j))], skip, take, next));
     }
 
@@ -272,7 +299,10 @@ public static class JobEndpoints
 
         var response = context.Response;
         response.ContentType = contentType;
-        response.Headers.ContentDisposition = $"attachment; filename=\"job-{id}-results.{extension}\"";
+        // The job's name, when it has one, names the file: flights.csv's results are flights-results.csv.
+        var file = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
+        file.SetHttpFileName(job.Name is { } name ? $"{Path.GetFileNameWithoutExtension(name)}-results.{extension}" : $"job-{id}-results.{extension}");
+        response.Headers.ContentDisposition = file.ToString();
         response.Headers["X-Job-Status"] = JobView.StatusName(job.Status);
         await write(job, response.BodyWriter, context.RequestAborted);
         return TypedResults.Empty;

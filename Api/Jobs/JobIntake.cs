@@ -11,9 +11,9 @@ namespace FlightDelay.Api.Jobs;
 
 /// <summary>
 /// A submission as the intake takes it: who sends it, its optional idempotency key and callback URL (already checked),
-/// and whether invalid rows are skipped (stored as the job's row errors) instead of refusing the upload.
+/// whether invalid rows are skipped (stored as the job's row errors) instead of refusing the upload, and its name.
 /// </summary>
-internal sealed record IntakeRequest(string Owner, string? IdempotencyKey, string? CallbackUrl, bool SkipInvalidRows = false);
+internal sealed record IntakeRequest(string Owner, string? IdempotencyKey, string? CallbackUrl, bool SkipInvalidRows = false, string? Name = null);
 
 /// <summary>Why a submission was refused; the endpoint maps each to its HTTP status.</summary>
 internal enum IntakeError
@@ -85,6 +85,7 @@ internal sealed class JobIntake(
         // requests without one hash as before.)
         if (request.CallbackUrl is not null) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"callback {request.CallbackUrl}\n"));
         if (request.SkipInvalidRows) hash.AppendData("onInvalidRow skip\n"u8);
+        if (request.Name is not null) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"name {request.Name}\n"));
 
         try
         {
@@ -99,7 +100,7 @@ internal sealed class JobIntake(
             return new IntakeRefusal(IntakeError.Unreadable, ex.Message, ex.StatusCode);
         }
 
-        var start = await lifecycle.BeginIntakeAsync(request.Owner, request.IdempotencyKey, request.CallbackUrl, cancellationToken);
+        var start = await lifecycle.BeginIntakeAsync(request.Owner, request.IdempotencyKey, request.CallbackUrl, request.Name, cancellationToken);
         if (start.Existing)
             return await ReplayAsync(start.Job, body, hash, limits.MaxUploadBytes, cancellationToken);
 

@@ -26,11 +26,18 @@ internal sealed class JobQueries(JobsDbContext db)
     public Task<List<JobCallbackAttempt>> CallbackAttemptsAsync(Guid id, CancellationToken cancellationToken) =>
         db.CallbackAttempts.AsNoTracking().Where(a => a.JobId == id).OrderBy(a => a.Attempt).ToListAsync(cancellationToken);
 
-    /// <summary>Up to <paramref name="take"/> of the owner's jobs, newest first, from <paramref name="skip"/>, optionally in one status.</summary>
-    public Task<List<Job>> ListAsync(string owner, JobStatus? status, int skip, int take, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="take"/> of the owner's jobs, newest first, from <paramref name="skip"/>, optionally in one
+    /// status and with a name containing <paramref name="search"/> (any case).
+    /// </summary>
+    public Task<List<Job>> ListAsync(string owner, JobStatus? status, string? search, int skip, int take, CancellationToken cancellationToken)
     {
         var query = Visible(owner);
         if (status is { } wanted) query = query.Where(j => j.Status == wanted);
+        // lower() on both sides: the same on PostgreSQL and SQLite (whose LIKE folds ASCII only).
+#pragma warning disable CA1862 // EF translates ToLower() to SQL lower(); the StringComparison overloads do not translate.
+        if (search is not null) query = query.Where(j => j.Name != null && j.Name.ToLower().Contains(search.ToLower()));
+#pragma warning restore CA1862
         return query.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
     }
 

@@ -7,6 +7,7 @@ namespace FlightDelay.Api.Jobs;
 /// <summary>A job as clients see it.</summary>
 public sealed record JobView(
     Guid Id,
+    [property: Description("What the client called the job: ?name= or its upload's file name; null when none was given.")] string? Name,
     string Status,
     int TotalRows,
     int ProcessedRows,
@@ -25,6 +26,7 @@ public sealed record JobView(
     /// <param name="attempts">The callback's attempts, for one job's status; null in lists.</param>
     public static JobView Of(Job job, IReadOnlyList<JobCallbackAttempt>? attempts = null) => new(
         job.Id,
+        job.Name,
         StatusName(job.Status),
         job.TotalRows,
         job.ProcessedRows,

@@ -33,6 +33,9 @@ public sealed class Job
     public string? IdempotencyKey { get; set; }
     public string? RequestHash { get; set; }
 
+    /// <summary>What the client calls the job (its file's name, or a name it gave), at most 200 characters; null when none was given.</summary>
+    public string? Name { get; set; }
+
     /// <summary>Who submitted it: an API key's id when keys are configured, empty otherwise.</summary>
     public string Owner { get; set; } = "";
 

@@ -86,6 +86,11 @@ namespace FlightDelay.Persistence.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("model_version");
 
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
                     b.Property<string>("Owner")
                         .IsRequired()
                         .HasMaxLength(100)

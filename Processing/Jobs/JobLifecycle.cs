@@ -48,7 +48,7 @@ public sealed class JobLifecycle(
     /// one short write at a time. With an idempotency key already taken by this owner, returns that job instead
     /// (<see cref="IntakeStart.Existing"/>): the unique index decides between overlapping requests, at once.
     /// </summary>
-    public async Task<IntakeStart> BeginIntakeAsync(string owner, string? idempotencyKey, string? callbackUrl, CancellationToken cancellationToken)
+    public async Task<IntakeStart> BeginIntakeAsync(string owner, string? idempotencyKey, string? callbackUrl, string? name, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -61,13 +61,14 @@ public sealed class JobLifecycle(
                 Owner = owner,
                 IdempotencyKey = idempotencyKey,
                 CallbackUrl = callbackUrl,
+                Name = name,
             };
             // ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike): an overlapping request that holds the key makes this
             // insert a no-op, not an error, so the race costs neither an exception nor an error in the log.
             var status = nameof(JobStatus.Receiving);
             var inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
-                INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, idempotency_key, callback_url, callback_attempts)
-                VALUES ({job.Id}, {status}, 0, 0, 0, {job.ChunkSize}, 0, 0, {job.CreatedAt}, {owner}, {idempotencyKey}, {callbackUrl}, 0)
+                INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, idempotency_key, callback_url, callback_attempts, name)
+                VALUES ({job.Id}, {status}, 0, 0, 0, {job.ChunkSize}, 0, 0, {job.CreatedAt}, {owner}, {idempotencyKey}, {callbackUrl}, 0, {name})
                 ON CONFLICT DO NOTHING
                 """, cancellationToken);
             if (inserted == 1) return new IntakeStart(job, Existing: false);

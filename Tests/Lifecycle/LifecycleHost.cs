@@ -69,7 +69,7 @@ public sealed class LifecycleHost : IAsyncDisposable
         var flights = JobApi.Flights(chunks * ChunkSize);
         return await WithLifecycleAsync(async lifecycle =>
         {
-            var job = (await lifecycle.BeginIntakeAsync("", key, null, CancellationToken.None)).Job;
+            var job = (await lifecycle.BeginIntakeAsync("", key, null, null, CancellationToken.None)).Job;
             for (var i = 0; i < chunks; i++)
             {
                 var features = flights.Skip(i * ChunkSize).Take(ChunkSize).SelectMany(f => TestFiles.Encode(f.Airline, f.FlightType, f.Month)).ToArray();
