@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using FlightDelay.Tests.Faults;
 using FlightDelay.Tests.Support;
 
 namespace FlightDelay.Tests.Api;
@@ -40,13 +41,11 @@ public sealed class StartFromAnywhereTests : IAsyncLifetime
     [Fact]
     public async Task The_published_api_started_from_another_directory_serves_its_page_assets_and_reads_its_settings()
     {
-        var port = FreePort();
-        var (api, log) = Start(port);
-        using var kill = new Finally(() => { if (!api.HasExited) api.Kill(entireProcessTree: true); });
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await using var api = Start("published");
+        using var client = new HttpClient { BaseAddress = new Uri(api.BaseAddress) };
         await Poll.UntilAsync(() => TryGetAsync(client, "/health/live"), status => status == HttpStatusCode.OK || api.HasExited, TimeSpan.FromSeconds(60),
             "the published API to answer /health/live");
-        Assert.False(api.HasExited, $"the API exited: {log}");
+        Assert.False(api.HasExited, $"the API exited: {ReadLog(api)}");
 
         var page = await client.GetStringAsync("/");
         var script = await client.GetAsync("/app.js");
@@ -67,43 +66,22 @@ public sealed class StartFromAnywhereTests : IAsyncLifetime
     {
         Directory.Delete(Path.Combine(_published, "wwwroot"), recursive: true);
 
-        var (api, log) = Start(FreePort());
-        using var kill = new Finally(() => { if (!api.HasExited) api.Kill(entireProcessTree: true); });
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await api.WaitForExitAsync(timeout.Token);
+        await using var api = Start("no-web-root");
+        var exit = await api.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
-        Assert.NotEqual(0, api.ExitCode);
-        lock (log) Assert.Contains("wwwroot/app.js", log.ToString());
+        Assert.NotEqual(0, exit);
+        Assert.Contains("wwwroot/app.js", ReadLog(api));
     }
 
-    /// <summary><c>dotnet FlightDelay.Api.dll</c> from the published folder, with the working directory elsewhere.</summary>
-    private (Process Process, System.Text.StringBuilder Log) Start(int port)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = _elsewhere,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.ArgumentList.Add(Path.Combine(_published, "FlightDelay.Api.dll"));
-        info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add($"http://127.0.0.1:{port}");
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        info.Environment["ApiKeys__AllowAnonymous"] = "true";
-        info.Environment["ConnectionStrings__Sqlite"] = $"Data Source={Path.Combine(_elsewhere, "jobs.db")}";
-        var process = Process.Start(info)!;
-        var log = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return (process, log);
-    }
+    /// <summary><c>dotnet FlightDelay.Api.dll</c> from the published folder, with the working directory elsewhere (in Production).</summary>
+    private ChildProcess Start(string name) =>
+        ChildProcess.Start(Path.Combine(_published, "FlightDelay.Api.dll"),
+            new Dictionary<string, string> { ["ConnectionStrings:Sqlite"] = $"Data Source={Path.Combine(_elsewhere, "jobs.db")}" }, name, workingDirectory: _elsewhere);
 
-    /// <summary>Runs an action when disposed: the started API is stopped however the test ends.</summary>
-    private sealed class Finally(Action action) : IDisposable
+    private static string ReadLog(ChildProcess process)
     {
-        public void Dispose() => action();
+        using var reader = new StreamReader(new FileStream(process.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        return reader.ReadToEnd();
     }
 
     private static async Task<HttpStatusCode?> TryGetAsync(HttpClient client, string path)
@@ -127,12 +105,5 @@ public sealed class StartFromAnywhereTests : IAsyncLifetime
         using var cancel = new CancellationTokenSource(timeout);
         await process.WaitForExitAsync(cancel.Token);
         return (process.ExitCode, await output + await errors);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

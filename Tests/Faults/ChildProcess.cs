@@ -23,19 +23,22 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public string LogPath { get; private init; } = "";
 
-    /// <summary>Starts <c>dotnet {dll}</c> with the given settings as environment variables, listening on a free loopback port.</summary>
-    public static ChildProcess Start(string dll, IReadOnlyDictionary<string, string> settings, string name, params string[] args)
+    /// <summary>
+    /// Starts <c>dotnet {dll}</c> (a file of the test's output folder, or a full path) with the given settings as
+    /// environment variables, listening on a free loopback port, in <paramref name="workingDirectory"/> (default: the
+    /// test's output folder).
+    /// </summary>
+    public static ChildProcess Start(string dll, IReadOnlyDictionary<string, string> settings, string name, string? workingDirectory = null)
     {
         var port = FreePort();
         var info = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
-        foreach (var arg in args) info.ArgumentList.Add(arg);
         foreach (var (key, value) in settings) info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
