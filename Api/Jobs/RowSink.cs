@@ -105,9 +105,9 @@ internal sealed class RowSink(int batchRows, int maxRows, bool skipInvalid = fal
     {
         if (Rows >= maxRows)
         {
+            // Fail stops the upload; the check keeps a row counted past the limit twice from reporting it twice.
             if (FirstErrors.Count == 0 || FirstErrors[^1].Message != TooMany)
                 Fail("", TooMany);
-            _stopped = true;
             return false;
         }
         Rows++;
