@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace FlightDelay.Tests.Support;
@@ -53,22 +52,7 @@ public static class ParquetTool
 
     private static async Task<string> RunAsync(string? input, params string[] arguments)
     {
-        if (!Directory.Exists(Path.Combine(Folder, "node_modules", "parquet-wasm")))
-            throw new InvalidOperationException($"The Parquet tool is not installed: run `npm ci --prefix {Folder}` (scripts/test does).");
-        var info = new ProcessStartInfo("node", ["parquet.mjs", .. arguments])
-        {
-            WorkingDirectory = Folder,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var node = Process.Start(info)!;
-        await node.StandardInput.WriteAsync(input ?? "");
-        node.StandardInput.Close();
-        var output = node.StandardOutput.ReadToEndAsync();
-        var errors = node.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await node.WaitForExitAsync(timeout.Token);
-        return node.ExitCode == 0 ? await output : throw new InvalidOperationException($"node parquet.mjs {arguments[0]} exited {node.ExitCode}: {await errors}");
+        var (exitCode, output, errors) = await NodeScript.RunAsync(Folder, "parquet-wasm", "parquet.mjs", input ?? "", TimeSpan.FromSeconds(60), arguments);
+        return exitCode == 0 ? output : throw new InvalidOperationException($"node parquet.mjs {arguments[0]} exited {exitCode}: {errors}");
     }
 }

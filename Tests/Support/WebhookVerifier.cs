@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
@@ -15,33 +14,19 @@ public static class WebhookVerifier
     /// <summary>Verifies a received callback with <paramref name="secret"/> (<c>whsec_…</c>); returns the payload type, or null when refused.</summary>
     public static async Task<string?> VerifyAsync(ReceivedCallback callback, string secret)
     {
-        if (!Directory.Exists(Path.Combine(Folder, "node_modules", "standardwebhooks")))
-            throw new InvalidOperationException($"The verifier is not installed: run `npm ci --prefix {Folder}` (scripts/test does).");
         var input = JsonSerializer.Serialize(new
         {
             secret,
             headers = callback.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value),
             body = Encoding.UTF8.GetString(callback.Body),
         });
-        var info = new ProcessStartInfo("node", "verify.mjs")
-        {
-            WorkingDirectory = Folder,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var node = Process.Start(info)!;
-        await node.StandardInput.WriteAsync(input);
-        node.StandardInput.Close();
-        var output = (await node.StandardOutput.ReadToEndAsync()).Trim();
-        var errors = await node.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await node.WaitForExitAsync(timeout.Token);
-        return node.ExitCode switch
+        var (exitCode, output, errors) = await NodeScript.RunAsync(Folder, "standardwebhooks", "verify.mjs", input, TimeSpan.FromSeconds(30));
+        output = output.Trim();
+        return exitCode switch
         {
             0 => output,
             1 when output.StartsWith("refused", StringComparison.Ordinal) => null,
-            _ => throw new InvalidOperationException($"node verify.mjs exited {node.ExitCode}: {output} {errors}"),
+            _ => throw new InvalidOperationException($"node verify.mjs exited {exitCode}: {output} {errors}"),
         };
     }
 }
