@@ -153,6 +153,33 @@ public abstract class RowErrorPolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Overlapping_skipping_uploads_each_keep_their_own_invalid_rows()
+    {
+        // Six clients at once, each with invalid rows in other places and across chunk boundaries.
+        var submissions = Enumerable.Range(0, 6).Select(async client =>
+        {
+            var invalid = Enumerable.Range(0, 5).Select(k => 1 + client * 37 + k * 211).ToHashSet();
+            var csv = new StringBuilder("airline,flightType,month\n");
+            var flights = JobApi.Flights(1_200, seed: 50 + client);
+            for (var row = 1; row <= flights.Length; row++)
+                csv.Append(invalid.Contains(row) ? $"Pan Am {client},I,3\n" : $"{flights[row - 1].Airline},{flights[row - 1].FlightType},{flights[row - 1].Month}\n");
+            var response = await Api.PostAsync($"/v1/jobs?onInvalidRow=skip&name=client-{client}", JobApi.Body(csv.ToString(), "text/csv"));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            return (Client: client, Invalid: invalid, Id: (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid());
+        }).ToList();
+
+        foreach (var (client, invalid, id) in await Task.WhenAll(submissions))
+        {
+            var job = await Api.WaitForStatusAsync(id, "succeeded");
+            Assert.Equal(invalid.Count, job.GetProperty("failedRows").GetInt32());
+            var errors = (await Api.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}/errors")).GetProperty("items").EnumerateArray().ToList();
+            Assert.Equal(invalid.Order(), errors.Select(e => e.GetProperty("row").GetInt32()));
+            Assert.All(errors, e => Assert.Contains($"Pan Am {client}", e.GetProperty("message").GetString()));
+            Assert.Equal(1_200 - invalid.Count, (await Api.AllResultsAsync(id)).Count);
+        }
+    }
+
+    [Fact]
     public async Task Errors_of_an_unknown_job_are_a_404_and_bad_paging_a_400()
     {
         await Problem.ReadAsync(await Api.GetAsync($"/v1/jobs/{Guid.NewGuid()}/errors"), HttpStatusCode.NotFound);
