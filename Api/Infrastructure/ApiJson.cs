@@ -20,7 +20,7 @@ namespace FlightDelay.Api.Infrastructure;
 [JsonSerializable(typeof(PredictionResponse))]
 [JsonSerializable(typeof(ModelCard))]
 [JsonSerializable(typeof(ModelCardResponse))]
-[JsonSerializable(typeof(Jobs.JobCallbackView))]
+[JsonSerializable(typeof(JobCallbackView))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>Deserializes a whole body; malformed JSON, wrong types and trailing content become a 400 naming the place.</summary>

@@ -124,7 +124,7 @@ public static class JobEndpoints
         if (outcome.Refusal is { } refusal)
             return Refused(request.HttpContext.Response, refusal);
         if (outcome.Replayed) request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
-        var view = JobView.Of(outcome.Job!);
+        var view = JobViews.Of(outcome.Job!);
         return TypedResults.Accepted(view.Links.Self, view);
     }
 
@@ -183,7 +183,7 @@ public static class JobEndpoints
         if (HttpConventions.IsNotModified(context.Request, etag))
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         var attempts = job.CallbackUrl is null ? null : await queries.CallbackAttemptsAsync(id, context.RequestAborted);
-        return TypedResults.Ok(JobView.Of(job, attempts));
+        return TypedResults.Ok(JobViews.Of(job, attempts));
     }
 
     /// <summary><c>GET /v1/jobs</c>'s query: <c>status</c> (a job status name), <c>offset</c> (default 0) and <c>limit</c> (1 to 100, default 20).</summary>
@@ -203,7 +203,7 @@ public static class JobEndpoints
         if (query.Status is { } status)
         {
             if (!Enum.TryParse<JobStatus>(status, ignoreCase: true, out var parsed) || parsed == JobStatus.Receiving || int.TryParse(status, out _))
-                return Problems.BadRequest($"Unknown status '{status}'; use one of {string.Join(", ", Enum.GetValues<JobStatus>().Where(s => s != JobStatus.Receiving).Select(JobView.StatusName))}.");
+                return Problems.BadRequest($"Unknown status '{status}'; use one of {string.Join(", ", Enum.GetValues<JobStatus>().Where(s => s != JobStatus.Receiving).Select(JobViews.StatusName))}.");
             wanted = parsed;
         }
 
@@ -212,7 +212,7 @@ public static class JobEndpoints
         var next = page.Count > take
             ? $"/v1/jobs?offset={skip + take}&limit={take}{(query.Status is null ? "" : $"&status={Uri.EscapeDataString(query.Status)}")}{(search is null ? "" : $"&q={Uri.EscapeDataString(search)}")}"
             : null;
-        return TypedResults.Ok(new JobList([.. page.Take(take).Select(j => JobView.Of(j))], skip, take, next));
+        return TypedResults.Ok(new JobList([.. page.Take(take).Select(j => JobViews.Of(j))], skip, take, next));
     }
 
     /// <summary><c>GET /v1/jobs/{id}/results</c>'s query: results after row <c>after</c> (default 0), at most <c>limit</c> (1 to 10,000, default 1,000).</summary>
@@ -250,7 +250,7 @@ public static class JobEndpoints
             ? $"/v1/jobs/{id}/results?after={(items.Count == 0 ? from : items[^1].Row)}&limit={take}"
             : null;
         if (!Job.IsFinal(job.Status)) context.Response.Headers.RetryAfter = "2";
-        return TypedResults.Ok(new JobResultPage(id, JobView.StatusName(job.Status), items, next));
+        return TypedResults.Ok(new JobResultPage(id, JobViews.StatusName(job.Status), items, next));
     }
 
     internal static async Task<Results<Ok<JobRowErrorPage>, ProblemHttpResult>> Errors(
@@ -295,7 +295,7 @@ public static class JobEndpoints
         if (await queries.FindAsync(id, client.Owner, context.RequestAborted) is not { } job)
             return Problems.NotFound($"There is no job {id}.");
         if (!Job.IsFinal(job.Status))
-            return Problems.Conflict($"Job {id} is {JobView.StatusName(job.Status)}; the download is available when it has finished. Page /v1/jobs/{id}/results meanwhile.");
+            return Problems.Conflict($"Job {id} is {JobViews.StatusName(job.Status)}; the download is available when it has finished. Page /v1/jobs/{id}/results meanwhile.");
 
         var response = context.Response;
         response.ContentType = contentType;
@@ -303,7 +303,7 @@ public static class JobEndpoints
         var file = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
         file.SetHttpFileName(job.Name is { } name ? $"{Path.GetFileNameWithoutExtension(name)}-results.{extension}" : $"job-{id}-results.{extension}");
         response.Headers.ContentDisposition = file.ToString();
-        response.Headers["X-Job-Status"] = JobView.StatusName(job.Status);
+        response.Headers["X-Job-Status"] = JobViews.StatusName(job.Status);
         await write(job, response.BodyWriter, context.RequestAborted);
         return TypedResults.Empty;
     }
@@ -313,8 +313,8 @@ public static class JobEndpoints
         var outcome = await lifecycle.CancelAsync(id, client.Owner, cancellationToken);
         return outcome.Result switch
         {
-            CancelResult.Canceled => TypedResults.Ok(JobView.Of(outcome.Job!)),
-            CancelResult.AlreadyFinal => Problems.Conflict($"Job {id} is already {JobView.StatusName(outcome.Job!.Status)}."),
+            CancelResult.Canceled => TypedResults.Ok(JobViews.Of(outcome.Job!)),
+            CancelResult.AlreadyFinal => Problems.Conflict($"Job {id} is already {JobViews.StatusName(outcome.Job!.Status)}."),
             _ => Problems.NotFound($"There is no job {id}."),
         };
     }
@@ -324,7 +324,7 @@ public static class JobEndpoints
         var outcome = await lifecycle.RedeliverCallbackAsync(id, client.Owner, cancellationToken);
         return outcome.Result switch
         {
-            RedeliverResult.Redelivering => TypedResults.Accepted($"/v1/jobs/{id}", JobView.Of(outcome.Job!)),
+            RedeliverResult.Redelivering => TypedResults.Accepted($"/v1/jobs/{id}", JobViews.Of(outcome.Job!)),
             RedeliverResult.NoCallback => Problems.Conflict($"Job {id} was submitted without a Callback-Url."),
             RedeliverResult.NotYet => Problems.Conflict($"Job {id}'s callback is {(outcome.Job!.CallbackState is null ? "waiting for the job to end" : "still being delivered")}; redeliver once it is delivered or failed."),
             _ => Problems.NotFound($"There is no job {id}."),

@@ -4,25 +4,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FlightDelay.Api.Jobs;
 
-/// <summary>What a job's results look like so far: how the probabilities spread and how many flights of each airline look delayed.</summary>
-public sealed record JobSummaryView(
-    Guid JobId,
-    string Status,
-    int TotalRows,
-    int ScoredRows,
-    int DelayedRows,
-    IReadOnlyList<ProbabilityBin> Histogram,
-    IReadOnlyList<AirlineShare> ByAirline);
-
-/// <summary>Results with <see cref="From"/> &lt;= probability &lt; <see cref="To"/> (the last bin includes 1).</summary>
-public sealed record ProbabilityBin(double From, double To, int Count);
-
-/// <summary>
-/// One airline's rows in the job and the share predicted delayed. Rows given as raw vectors that do not name
-/// exactly one airline are counted under <see cref="JobSummary.OtherAirline"/>.
-/// </summary>
-public sealed record AirlineShare(string Airline, int Rows, int Delayed, double DelayedShare);
-
 /// <summary><c>GET /v1/jobs/{id}/summary</c>: the figures behind the page's job charts, computed from the stored results.</summary>
 public static class JobSummary
 {
@@ -49,7 +30,7 @@ public static class JobSummary
             .ToList();
         return TypedResults.Ok(new JobSummaryView(
             id,
-            JobView.StatusName(job.Status),
+            JobViews.StatusName(job.Status),
             job.TotalRows,
             histogram.Sum(),
             byAirline.Sum(a => a.Delayed),

@@ -1,27 +1,10 @@
-using System.ComponentModel;
-using System.Text.Json.Serialization;
+using FlightDelay.Contracts;
 using FlightDelay.Persistence.Jobs;
 
 namespace FlightDelay.Api.Jobs;
 
-/// <summary>A job as clients see it.</summary>
-public sealed record JobView(
-    Guid Id,
-    [property: Description("What the client called the job: ?name= or its upload's file name; null when none was given.")] string? Name,
-    string Status,
-    int TotalRows,
-    int ProcessedRows,
-    int FailedRows,
-    double Progress,
-    int ChunkCount,
-    int ChunksDone,
-    DateTime CreatedAt,
-    DateTime? StartedAt,
-    DateTime? FinishedAt,
-    string? ModelVersion,
-    string? Error,
-    JobLinks Links,
-    JobCallbackView? Callback)
+/// <summary>The stored job as clients see it: the views of FlightDelay.Contracts, which the client library shares.</summary>
+public static class JobViews
 {
     /// <param name="attempts">The callback's attempts, for one job's status; null in lists.</param>
     public static JobView Of(Job job, IReadOnlyList<JobCallbackAttempt>? attempts = null) => new(
@@ -51,34 +34,3 @@ public sealed record JobView(
 
     public static string StatusName(JobStatus status) => status.ToString().ToLowerInvariant();
 }
-
-/// <summary>Where to find a job and its parts; <see cref="Errors"/> lists the invalid rows skipped at intake (empty unless <c>onInvalidRow=skip</c>).</summary>
-public sealed record JobLinks(string Self, string Results, string ResultsCsv, string Cancel, string Errors);
-
-public sealed record JobList(IReadOnlyList<JobView> Items, int Offset, int Limit, string? Next);
-
-/// <summary>One scored row: <see cref="Row"/> is the 1-based position of the flight in the submission.</summary>
-public sealed record JobResultView(
-    int Row,
-    [property: Description(Predictions.PredictionFields.Delayed)] bool Delayed,
-    [property: Description(Predictions.PredictionFields.Probability)] float Probability,
-    string? ModelVersion);
-
-/// <summary>An invalid row skipped at intake: its 1-based row number, where it is in the upload, and what is wrong with it.</summary>
-public sealed record JobRowErrorView(int Row, string Where, string Message);
-
-/// <summary>A page of a job's invalid rows, in row order; <see cref="Next"/> is the next page's URL, null on the last.</summary>
-public sealed record JobRowErrorPage(Guid JobId, IReadOnlyList<JobRowErrorView> Items, string? Next);
-
-public sealed record JobResultPage(Guid JobId, string Status, IReadOnlyList<JobResultView> Items, string? Next);
-
-/// <summary>A job's callback: where it goes, how far its delivery got, and (for one job) every attempt.</summary>
-public sealed record JobCallbackView(
-    string Url,
-    string State,
-    int AttemptCount,
-    DateTime? NextAttemptAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<JobCallbackAttemptView>? Attempts);
-
-/// <summary>One POST of a callback: the receiver's status code, or the error that left none.</summary>
-public sealed record JobCallbackAttemptView(int Attempt, Guid DeliveryId, DateTime AttemptedAt, int? StatusCode, string? Error, int DurationMs);

@@ -40,26 +40,3 @@ public sealed record PredictionRequest
 {
     public List<FlightInput?>? Flights { get; set; }
 }
-
-public sealed record PredictionResponse(string ModelVersion, IReadOnlyList<FlightPrediction> Predictions);
-
-/// <summary>
-/// The answer for the flight at <see cref="Index"/> in the request. <see cref="Probability"/> is the calibrated chance
-/// (0 to 1) of a delay of more than 15 minutes; <see cref="Delayed"/> (<see cref="Label"/> 1) is the seed model's
-/// recall-oriented decision, true from a probability of about 0.2 (the model card's <c>calibration.decisionThreshold</c>).
-/// </summary>
-public sealed record FlightPrediction(
-    int Index,
-    [property: Description(PredictionFields.Delayed)] bool Delayed,
-    [property: Description("1 when delayed is true, else 0: the seed's label.")] int Label,
-    [property: Description(PredictionFields.Probability)] float Probability);
-
-/// <summary>What the prediction fields mean, in the words every route's OpenAPI schema uses.</summary>
-internal static class PredictionFields
-{
-    public const string Probability =
-        "The calibrated probability (0 to 1) of a departure delayed more than 15 minutes: of flights given 0.3, about 30 % were delayed (see the model card's calibration).";
-
-    public const string Delayed =
-        "The seed model's recall-oriented decision: true from a probability of about 0.2 (the model card's calibration.decisionThreshold); it flags 64 % of delayed flights, of which 26 % are delayed.";
-}
