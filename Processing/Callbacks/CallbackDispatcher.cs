@@ -112,7 +112,7 @@ public sealed class CallbackDispatcher(
     private async Task<(int Status, TimeSpan? RetryAfter)> PostAsync(Job job, IReadOnlyList<string> versions, JobCallbackAttempt record, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var body = CallbackNotification.Of(job, versions, settings.PublicBaseUrl).ToUtf8Json();
+        var body = CallbackNotifications.Of(job, versions, settings.PublicBaseUrl).ToUtf8Json();
         var now = Clock.GetUtcNow();
         var timestamp = now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var eventId = job.Id.ToString();

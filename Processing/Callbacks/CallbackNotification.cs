@@ -2,16 +2,16 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FlightDelay.Contracts;
 using FlightDelay.Persistence.Jobs;
 
 namespace FlightDelay.Processing.Callbacks;
 
 /// <summary>
-/// The body POSTed to a job's callback URL, in the Standard Webhooks payload shape: <c>type</c>
-/// (<c>job.succeeded</c>, <c>job.failed</c> or <c>job.canceled</c>), <c>timestamp</c> (when the job ended, UTC) and
-/// <c>data</c> (the job). The same event, byte for byte, on every attempt.
+/// The body POSTed to a job's callback URL (<see cref="CallbackNotification"/>, a contract the client library's verifier
+/// shares), made from the stored job: the same event, byte for byte, on every attempt.
 /// </summary>
-public sealed record CallbackNotification(string Type, DateTime Timestamp, CallbackJob Data)
+public static class CallbackNotifications
 {
     public static CallbackNotification Of(Job job, IReadOnlyList<string> modelVersions, Uri? baseUrl)
     {
@@ -29,23 +29,9 @@ public sealed record CallbackNotification(string Type, DateTime Timestamp, Callb
             new CallbackLinks(Link(self), Link($"{self}/results"), Link($"{self}/results.csv"))));
     }
 
-    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, CallbackJsonContext.Default.CallbackNotification);
+    public static byte[] ToUtf8Json(this CallbackNotification notification) =>
+        JsonSerializer.SerializeToUtf8Bytes(notification, CallbackJsonContext.Default.CallbackNotification);
 }
-
-/// <summary>A finished job as a callback tells it: its status, row counts, why it failed, the model versions that scored it, and links.</summary>
-public sealed record CallbackJob(
-    Guid JobId,
-    string Status,
-    CallbackRows Rows,
-    string? FailedReason,
-    string? ModelVersion,
-    IReadOnlyList<string> ModelVersions,
-    DateTime? FinishedAt,
-    CallbackLinks Links);
-
-public sealed record CallbackRows(int Total, int Processed, int Failed);
-
-public sealed record CallbackLinks(string Status, string Results, string ResultsCsv);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(CallbackNotification))]
