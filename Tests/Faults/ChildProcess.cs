@@ -2,11 +2,16 @@ using System.Diagnostics;
 
 namespace FlightDelay.Tests.Faults;
 
-/// <summary>A real process of ours (the API or a worker) started from the test's output folder, killable with SIGKILL.</summary>
+/// <summary>
+/// A real process of ours (the API, a worker, the flightdelay tool) started from the test's output folder, killable
+/// with SIGKILL, interruptible with SIGINT; its stdout and stderr are kept apart (and logged together).
+/// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StreamWriter _log;
+    private readonly System.Text.StringBuilder _stdout = new();
+    private readonly System.Text.StringBuilder _stderr = new();
 
     private ChildProcess(Process process, StreamWriter log, int port)
     {
@@ -26,9 +31,10 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>
     /// Starts <c>dotnet {dll}</c> (a file of the test's output folder, or a full path) with the given settings as
     /// environment variables, listening on a free loopback port, in <paramref name="workingDirectory"/> (default: the
-    /// test's output folder).
+    /// test's output folder), with <paramref name="args"/> after the dll.
     /// </summary>
-    public static ChildProcess Start(string dll, IReadOnlyDictionary<string, string> settings, string name, string? workingDirectory = null)
+    public static ChildProcess Start(string dll, IReadOnlyDictionary<string, string> settings, string name, string? workingDirectory = null,
+        IReadOnlyList<string>? args = null)
     {
         var port = FreePort();
         var info = new ProcessStartInfo("dotnet")
@@ -39,6 +45,7 @@ public sealed class ChildProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
+        foreach (var arg in args ?? []) info.ArgumentList.Add(arg);
         foreach (var (key, value) in settings) info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
@@ -49,17 +56,45 @@ public sealed class ChildProcess : IAsyncDisposable
         var logPath = Path.Combine(Path.GetTempPath(), $"flightdelay-fault-{name}-{Guid.NewGuid():N}.log");
         var log = new StreamWriter(logPath) { AutoFlush = true };
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        var child = new ChildProcess(process, log, port) { LogPath = logPath };
+        process.OutputDataReceived += (_, e) => child.Received(e.Data, child._stdout);
+        process.ErrorDataReceived += (_, e) => child.Received(e.Data, child._stderr);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ChildProcess(process, log, port) { LogPath = logPath };
+        return child;
     }
+
+    private void Received(string? line, System.Text.StringBuilder into)
+    {
+        if (line is null) return;
+        lock (_log)
+        {
+            _log.WriteLine(line);
+            into.AppendLine(line);
+        }
+    }
+
+    /// <summary>What the process wrote to stdout so far.</summary>
+    public string StandardOutput
+    {
+        get { lock (_log) return _stdout.ToString(); }
+    }
+
+    /// <summary>What the process wrote to stderr so far.</summary>
+    public string StandardError
+    {
+        get { lock (_log) return _stderr.ToString(); }
+    }
+
+    public int ExitCode => _process.ExitCode;
 
     public string BaseAddress => $"http://127.0.0.1:{Port}";
 
     /// <summary>SIGKILL: no shutdown, no lease released, no message acknowledged.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>SIGINT, as Ctrl+C in a terminal sends it.</summary>
+    public void Interrupt() => Signal(2);
 
     /// <summary>SIGSTOP: the process freezes holding whatever it holds (leases, unacknowledged messages, connections).</summary>
     public void Pause() => Signal(19);
