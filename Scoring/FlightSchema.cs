@@ -38,7 +38,7 @@ public static class FlightSchema
 
     /// <summary>
     /// Encodes a named flight into <paramref name="features"/> (length 37).
-    /// Names match case-insensitively. Returns the problems found, or an empty list.
+    /// Names match in any case, and in the other spellings <see cref="FlightNames"/> knows. Returns the problems found, or an empty list.
     /// </summary>
     public static IReadOnlyList<FieldError> TryEncode(string? airline, string? flightType, int? month, Span<float> features) =>
         TryEncode(airline.AsSpan(), flightType.AsSpan(), month, features);
@@ -56,8 +56,11 @@ public static class FlightSchema
             (errors ??= []).Add(new("airline", $"airline is required; accepted values: {string.Join(", ", Airlines)}."));
         else if (AirlineBySpan.TryGetValue(airline.Trim(), out var a))
             features[a] = 1;
+        // The rare spelling that is not the card's (accents, LATAM, KLM): the slower lookup, which allocates.
+        else if (FlightNames.Airline(airline) is { } alias)
+            features[AirlineIndex[alias]] = 1;
         else
-            (errors ??= []).Add(new("airline", $"Unknown airline '{airline}'; accepted values: {string.Join(", ", Airlines)}."));
+            (errors ??= []).Add(new("airline", $"Unknown airline '{airline}'.{FlightNames.AirlineSuggestion(airline)} Accepted values: {string.Join(", ", Airlines)}."));
 
         var type = flightType.Trim();
         if (type.IsEmpty)
@@ -66,8 +69,10 @@ public static class FlightSchema
             features[FlightTypeOffset] = 1;
         else if (type.Equals("N", StringComparison.OrdinalIgnoreCase))
             features[FlightTypeOffset + 1] = 1;
+        else if (FlightNames.FlightType(type) is { } code)
+            features[FlightTypeOffset + (code == "I" ? 0 : 1)] = 1;
         else
-            (errors ??= []).Add(new("flightType", $"Unknown flightType '{flightType}'; accepted values: I (international), N (national)."));
+            (errors ??= []).Add(new("flightType", $"Unknown flightType '{flightType}'.{FlightNames.FlightTypeSuggestion(type)} Accepted values: I (international), N (national)."));
 
         if (month is null)
             (errors ??= []).Add(new("month", "month is required; accepted values: 1 to 12."));

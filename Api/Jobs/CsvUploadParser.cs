@@ -7,25 +7,37 @@ namespace FlightDelay.Api.Jobs;
 
 /// <summary>
 /// CSV uploads, line by line as they stream in. Two layouts, told apart by the first line:
-/// a header <c>airline,flightType,month</c> (any order, any case) with named flights, or 37 numeric columns
-/// with or without a header line. Reads CSV as spreadsheets write it (RFC 4180): LF, CRLF or CR line ends, a UTF-8 byte
-/// order mark, quoted fields that hold commas, doubled quotes or line ends, and blank lines.
+/// a header naming airline, flight type and month (any order, any of the spellings <see cref="FlightNames.Column"/> knows,
+/// other columns passed through) with named flights, or 37 numeric columns with or without a header line. Reads CSV as
+/// spreadsheets write it (RFC 4180): LF, CRLF or CR line ends, a UTF-8 byte order mark, quoted fields that hold
+/// delimiters, doubled quotes or line ends, and blank lines; the delimiter is a comma, a semicolon (Excel where the
+/// decimal mark is a comma, which then reads decimal commas in raw features too) or a tab, told from the first line or
+/// from Excel's <c>sep=;</c> line.
 /// </summary>
 internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
 {
     private enum Layout { Unknown, Named, Raw }
 
+    private static readonly string[] NamedFields = ["airline", "flightType", "month"];
+
     private Layout _layout;
     private int _line;
     private int _nextLine = 1;
     private int _airlineColumn, _typeColumn, _monthColumn;
+    // Named layout: the header's column count, and the columns passed through to the results (not blank, not the three).
+    private int _headerCount;
+    private readonly List<int> _passthroughColumns = [];
+    private char _delimiter;
     // The current line: decoded into _lineChars, its fields unquoted back to back into _text, each field's place in
     // _fields (only the first 37 are kept; _fieldCount counts them all). Reused for every line: a million-row upload
     // allocates nothing per row.
     private char[] _lineChars = new char[256];
     private char[] _text = new char[256];
-    private readonly Range[] _fields = new Range[FlightSchema.FeatureCount];
+    private Range[] _fields = new Range[FlightSchema.FeatureCount];
     private int _fieldCount;
+
+    /// <summary>The header names of the columns passed through, in order (empty until the header is read, or without any).</summary>
+    public List<string> PassthroughNames { get; } = [];
 
     public SequencePosition Parse(ReadOnlySequence<byte> buffer, bool isFinal, RowSink sink)
     {
@@ -109,6 +121,16 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
         if (_line == 1 && text.StartsWith('\uFEFF')) text = text[1..];
         if (text.EndsWith('\r')) text = text[..^1];
         if (text.IsWhiteSpace()) return;
+        if (_delimiter == default)
+        {
+            // Excel's "sep=;" line names the delimiter and is not a row.
+            if (text.Length == 5 && text.StartsWith("sep=", StringComparison.OrdinalIgnoreCase))
+            {
+                _delimiter = text[4];
+                return;
+            }
+            _delimiter = DetectDelimiter(text);
+        }
         if (!Split(text))
         {
             sink.Reject(Where(sink.NextRow), "An opening quote is never closed.");
@@ -125,46 +147,102 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
 
     private ReadOnlySpan<char> Field(int index) => _text.AsSpan(_fields[index]);
 
+    /// <summary>
+    /// The delimiter of a file whose first line is <paramref name="line"/>: the one of comma, semicolon and tab that
+    /// occurs most outside quotes (a comma when none does, or on a tie).
+    /// </summary>
+    private static char DetectDelimiter(ReadOnlySpan<char> line)
+    {
+        int commas = 0, semicolons = 0, tabs = 0;
+        var quoted = false;
+        foreach (var c in line)
+        {
+            if (c == '"') quoted = !quoted;
+            else if (quoted) continue;
+            else if (c == ',') commas++;
+            else if (c == ';') semicolons++;
+            else if (c == '\t') tabs++;
+        }
+        return semicolons > commas && semicolons >= tabs ? ';' : tabs > commas && tabs > semicolons ? '\t' : ',';
+    }
+
     /// <summary>Reads the first line; returns true when it was a header (so it is not a row).</summary>
     private bool DetectLayout(RowSink sink)
     {
-        var names = Enumerable.Range(0, Math.Min(_fieldCount, _fields.Length)).Select(i => Field(i).Trim().ToString()).ToList();
-        int Column(string name) => names.FindIndex(n => n.Equals(name, StringComparison.OrdinalIgnoreCase));
-        if (_fieldCount == 3 && Column("airline") >= 0 && Column("flightType") >= 0 && Column("month") >= 0)
-        {
-            (_layout, _airlineColumn, _typeColumn, _monthColumn) = (Layout.Named, Column("airline"), Column("flightType"), Column("month"));
-            return true;
-        }
-        if (_fieldCount == FlightSchema.FeatureCount)
-        {
-            _layout = Layout.Raw;
-            // A header of 37 names, or the first row already.
-            return names.Any(n => !float.TryParse(n, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
-        }
+        var names = Enumerable.Range(0, _fieldCount).Select(i => Field(i).Trim().ToString()).ToList();
         if (names.Any(n => n.Contains('\0')))
         {
             sink.Fail(Where(1), "The upload looks like UTF-16 or UTF-32 without a byte order mark. Send UTF-8, or say which encoding it is: Content-Type: text/csv; charset=utf-16le (or utf-16be, utf-32le).");
             _layout = Layout.Raw;
             return true;
         }
+        var fields = names.Select(n => FlightNames.Column(n)).ToList();
+        if (fields.Contains("airline") && fields.Contains("flightType") && fields.Contains("month"))
+            return ReadNamedHeader(names, fields, sink);
+        if (_fieldCount != FlightSchema.FeatureCount && fields.Any(f => f is not null))
+        {
+            // Some of the three, not all: say which is missing, and which header may be it misspelt.
+            var missing = NamedFields.Where(f => !fields.Contains(f));
+            var guesses = names.Where((n, i) => fields[i] is null && n.Length > 0).Select(n => (n, FlightNames.ColumnSuggestion(n)))
+                .Where(g => g.Item2.Length > 0).Select(g => $"'{g.n}':{g.Item2}");
+            sink.Fail(Where(1), $"The header has no {string.Join(" or ", missing)} column (found: {string.Join(", ", names.Select(n => $"'{n}'"))}). "
+                + string.Join(" ", guesses) + " Name the columns airline, flightType and month (or Airline, Flight Type, Month).");
+            _layout = Layout.Raw;
+            return true;
+        }
+        if (_fieldCount == FlightSchema.FeatureCount)
+        {
+            _layout = Layout.Raw;
+            // A header of 37 names, or the first row already.
+            return names.Any(n => !TryParseNumber(n, out _));
+        }
         sink.Fail(Where(1),
-            $"Unrecognized first line ({_fieldCount} columns). Send a header 'airline,flightType,month' with named flights, or {FlightSchema.FeatureCount} numeric feature columns (with or without a header).");
+            $"Unrecognized first line ({_fieldCount} column{(_fieldCount == 1 ? "" : "s")} separated by {DelimiterName}). Send a header 'airline,flightType,month' with named flights, or {FlightSchema.FeatureCount} numeric feature columns (with or without a header).");
         _layout = Layout.Raw;
+        return true;
+    }
+
+    private string DelimiterName => _delimiter switch { ';' => "semicolons", '\t' => "tabs", _ => "commas" };
+
+    /// <summary>A header that names the three fields: where each is, and the other columns, which pass through.</summary>
+    private bool ReadNamedHeader(List<string> names, List<string?> fields, RowSink sink)
+    {
+        _layout = Layout.Named;
+        foreach (var field in NamedFields)
+        {
+            var columns = Enumerable.Range(0, names.Count).Where(i => fields[i] == field).ToList();
+            if (columns.Count > 1)
+            {
+                sink.Fail(Where(1), $"Two columns are read as {field}: {string.Join(" and ", columns.Select(i => $"'{names[i]}'"))}. Keep one, or rename the other.");
+                return true;
+            }
+        }
+        (_airlineColumn, _typeColumn, _monthColumn) = (fields.IndexOf("airline"), fields.IndexOf("flightType"), fields.IndexOf("month"));
+        _headerCount = names.Count;
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (fields[i] is not null || names[i].Length == 0) continue;
+            _passthroughColumns.Add(i);
+            PassthroughNames.Add(names[i]);
+        }
         return true;
     }
 
     private void ParseNamed(RowSink sink)
     {
-        if (_fieldCount != 3)
+        // Spreadsheets pad rows with empty cells past the last column: those are not columns.
+        var count = _fieldCount;
+        while (count > _headerCount && Field(count - 1).IsWhiteSpace()) count--;
+        if (count != _headerCount)
         {
-            sink.Reject(Where(sink.NextRow), $"Expected 3 columns (airline, flightType, month), found {_fieldCount}.");
+            sink.Reject(Where(sink.NextRow), $"Expected {_headerCount} columns, as in the header, found {count}.");
             return;
         }
         var monthText = Field(_monthColumn).Trim();
-        int? month = int.TryParse(monthText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var m) ? m : null;
+        var month = FlightNames.Month(monthText);
         var row = sink.NextRow;
         var errors = month is null && monthText.Length > 0
-            ? [new FieldError("month", $"month '{monthText}' is not a whole number; accepted values: 1 to 12.")]
+            ? [new FieldError("month", $"month '{monthText}' is not a month; accepted values: 1 to 12, or a month's name (July, Jul, julio).")]
             : FlightSchema.TryEncode(Field(_airlineColumn), Field(_typeColumn), month, sink.NextSlot());
         if (errors.Count == 0)
             sink.Commit();
@@ -183,7 +261,7 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
         var slot = sink.NextSlot();
         for (var i = 0; i < _fieldCount; i++)
         {
-            if (!float.TryParse(Field(i), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !float.IsFinite(value))
+            if (!TryParseNumber(Field(i), out var value))
             {
                 sink.Reject(Where(row), $"Column {i + 1} ('{Truncate(Field(i))}') is not a finite number.");
                 return;
@@ -193,9 +271,20 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
         sink.Commit();
     }
 
+    /// <summary>A finite number; with semicolons as delimiter, a decimal comma too (0,5), as such exports write it.</summary>
+    private bool TryParseNumber(ReadOnlySpan<char> text, out float value)
+    {
+        if (float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return float.IsFinite(value);
+        if (_delimiter != ';' || text.IndexOf(',') < 0 || text.Length > 64) return false;
+        Span<char> dotted = stackalloc char[text.Length];
+        text.CopyTo(dotted);
+        dotted.Replace(',', '.');
+        return float.TryParse(dotted, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && float.IsFinite(value);
+    }
+
     private string Where(int row) => $"row {row} (line {_line})";
 
-    /// <summary>Splits one line into fields; quoted fields may hold commas and doubled quotes. False for an unclosed quote.</summary>
+    /// <summary>Splits one line into fields; quoted fields may hold delimiters and doubled quotes. False for an unclosed quote.</summary>
     private bool Split(ReadOnlySpan<char> line)
     {
         if (_text.Length < line.Length) _text = new char[Math.Max(line.Length, _text.Length * 2)];
@@ -212,7 +301,7 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
                 else quoted = false;
             }
             else if (c == '"') quoted = true;
-            else if (c == ',') { AddField(start, length); start = length; }
+            else if (c == _delimiter) { AddField(start, length); start = length; }
             else _text[length++] = c;
         }
         AddField(start, length);
@@ -221,8 +310,8 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
 
     private void AddField(int start, int end)
     {
-        if (_fieldCount < _fields.Length) _fields[_fieldCount] = start..end;
-        _fieldCount++;
+        if (_fieldCount == _fields.Length) Array.Resize(ref _fields, _fields.Length * 2);
+        _fields[_fieldCount++] = start..end;
     }
 
     /// <summary>The line as UTF-16, in a buffer reused from line to line (invalid UTF-8 becomes U+FFFD, as a string would).</summary>

@@ -72,7 +72,9 @@ internal sealed class JobIntake(
     {
         var limits = options.Value;
         if (UploadFormats.For(contentType) is not { } format)
-            return new IntakeRefusal(IntakeError.UnsupportedMediaType, $"Content-Type '{contentType}' is not supported; send {UploadFormats.Accepted}.");
+            return new IntakeRefusal(IntakeError.UnsupportedMediaType, UploadFormats.IsWorkbook(contentType)
+                ? UploadEncoding.WorkbookAdvice
+                : $"Content-Type '{contentType}' is not supported; send {UploadFormats.Accepted}.");
         var parser = format.CreateParser();
         // A parser that keeps the upload in a file (Parquet) removes it.
         await using var disposeParser = parser as IAsyncDisposable;

@@ -24,15 +24,26 @@ internal static class UploadEncoding
                 return (null, $"charset '{charset}' is not one this server reads; send UTF-8 (or UTF-16, UTF-32, ISO-8859-1, windows-1252, with that charset).");
         }
 
-        var source = await ByteOrderMarkAsync(body, cancellationToken) ?? declared;
+        var (bom, workbook) = await SniffAsync(body, cancellationToken);
+        if (workbook)
+            return (null, WorkbookAdvice);
+        var source = bom ?? declared;
         if (source is null || source.CodePage == Encoding.UTF8.CodePage)
             return (body, null);
         var transcoded = Encoding.CreateTranscodingStream(body.AsStream(leaveOpen: true), source, Encoding.UTF8, leaveOpen: false);
         return (PipeReader.Create(transcoded), null);
     }
 
-    /// <summary>The encoding a byte order mark at the start names (the bytes stay unread), or null.</summary>
-    private static async Task<Encoding?> ByteOrderMarkAsync(PipeReader body, CancellationToken cancellationToken)
+    /// <summary>What a workbook sent as text, or under a spreadsheet's media type, is told.</summary>
+    public const string WorkbookAdvice =
+        "The upload is a spreadsheet workbook (.xlsx, .xls or .ods), not CSV. Save it as CSV first: in Excel, File > Save As > " +
+        "'CSV UTF-8 (Comma delimited)'; in LibreOffice or Google Sheets, save or download as CSV. Semicolon or tab separated exports are read as they are.";
+
+    /// <summary>
+    /// The encoding a byte order mark at the start names (or null), and whether the start is a workbook's signature: a
+    /// ZIP archive (.xlsx, .ods) or an OLE compound file (.xls). The bytes stay unread.
+    /// </summary>
+    private static async Task<(Encoding? ByteOrderMark, bool Workbook)> SniffAsync(PipeReader body, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -47,7 +58,9 @@ internal static class UploadEncoding
             var length = (int)Math.Min(4, buffer.Length);
             buffer.Slice(0, length).CopyTo(start);
             body.AdvanceTo(buffer.Start);
-            return start[..length] switch
+            if (start[..length] is [0x50, 0x4B, 0x03, 0x04] or [0xD0, 0xCF, 0x11, 0xE0])
+                return (null, true);
+            return (start[..length] switch
             {
                 [0xFF, 0xFE, 0x00, 0x00] => new UTF32Encoding(bigEndian: false, byteOrderMark: true),
                 [0x00, 0x00, 0xFE, 0xFF] => new UTF32Encoding(bigEndian: true, byteOrderMark: true),
@@ -55,7 +68,7 @@ internal static class UploadEncoding
                 [0xFE, 0xFF, ..] => new UnicodeEncoding(bigEndian: true, byteOrderMark: true),
                 [0xEF, 0xBB, 0xBF, ..] => Encoding.UTF8,
                 _ => null,
-            };
+            }, false);
         }
     }
 

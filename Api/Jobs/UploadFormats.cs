@@ -19,8 +19,10 @@ internal static class UploadFormats
     /// <summary>The longest line (CSV, JSON Lines) or flight object (JSON) a parser takes.</summary>
     private const int MaxUnitBytes = 1024 * 1024;
 
-    public static readonly UploadFormat Csv = new("CSV", ["text/csv", "application/csv"], () => new CsvUploadParser(MaxUnitBytes),
-        "A header line naming airline, flightType and month (in any order) and a row per flight; or 37 numeric feature columns per row, with or without a header.");
+    public static readonly UploadFormat Csv = new("CSV", ["text/csv", "application/csv", "text/tab-separated-values"], () => new CsvUploadParser(MaxUnitBytes),
+        "A header line naming airline, flightType and month (in any order, any case; also 'Flight Type', OPERA, TIPOVUELO, MES) and a row per flight, " +
+        "other columns echoed into the results; or 37 numeric feature columns per row, with or without a header. Separated by commas, semicolons or tabs " +
+        "(told from the first line, or an Excel 'sep=;' line).");
 
     public static readonly UploadFormat Json = new("JSON", ["application/json"], () => new JsonUploadParser(MaxUnitBytes),
         "{\"flights\": [...]} as for /v1/predictions; any application/*+json too.");
@@ -50,6 +52,11 @@ internal static class UploadFormats
             return Json;
         return All.FirstOrDefault(f => f.MediaTypes.Contains(type, StringComparer.OrdinalIgnoreCase));
     }
+
+    /// <summary>A spreadsheet workbook's media type (Excel's two, OpenDocument's), which no parser reads: its sender gets advice.</summary>
+    public static bool IsWorkbook(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var media) && media.MediaType.ToString().ToLowerInvariant() is
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" or "application/vnd.ms-excel" or "application/vnd.oasis.opendocument.spreadsheet";
 
     /// <summary>The job submission's request body in the OpenAPI document: one entry per format, JSON with its schema.</summary>
     public static RouteHandlerBuilder DocumentsUploadFormats(this RouteHandlerBuilder builder) =>

@@ -85,6 +85,30 @@ public sealed class CsvFormatTests(ApiFactory factory) : IClassFixture<ApiFactor
         Assert.Contains("UTF-16", unmarked.Root.GetProperty("rows")[0].GetProperty("message").GetString());
     }
 
+    [Fact]
+    public async Task A_semicolon_excel_export_with_human_headers_aliases_and_month_names_scores_as_the_flights_it_names()
+    {
+        // As Excel saves "CSV (semicolon)" where the decimal mark is a comma: a byte order mark, CRLF, the sep= line.
+        var csv = "\uFEFFsep=;\r\nFlight ID;Airline;Flight Type;Month\r\n" + string.Concat(Flights.Select((f, i) =>
+            $"F{i};{(f.Airline == "Grupo LATAM" && i % 2 == 0 ? "LATAM" : f.Airline.ToUpperInvariant())};{(f.FlightType == "I" ? "International" : "Nacional")};{Months[f.Month - 1]}\r\n"));
+
+        await AssertScoredAsExpectedAsync(Encoding.UTF8.GetBytes(csv), "text/csv");
+    }
+
+    private static readonly string[] Months = ["Jan", "febrero", "March", "abr", "May", "Jun", "julio", "Aug", "Sept", "octubre", "Nov", "dic"];
+
+    [Theory]
+    [InlineData("xlsx sent as CSV", "text/csv", new byte[] { 0x50, 0x4B, 0x03, 0x04, 0x14, 0x00 })]
+    [InlineData("xls sent as CSV", "text/csv", new byte[] { 0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1 })]
+    [InlineData("xlsx under its own type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", new byte[] { 0x50, 0x4B, 0x03, 0x04 })]
+    public async Task A_workbook_is_told_how_to_save_it_as_csv(string name, string contentType, byte[] start)
+    {
+        var problem = await Problem.ReadAsync(await _api.PostAsync("/v1/jobs", JobApi.Body([.. start, .. new byte[2000]], contentType)),
+            HttpStatusCode.UnsupportedMediaType);
+
+        Assert.True(problem.Detail.Contains("spreadsheet workbook", StringComparison.Ordinal) && problem.Detail.Contains("Save As", StringComparison.Ordinal), $"{name}: {problem.Detail}");
+    }
+
     private async Task AssertScoredAsExpectedAsync(byte[] body, string contentType)
     {
         var response = await _api.PostAsync("/v1/jobs", JobApi.Body(body, contentType));

@@ -80,7 +80,7 @@ public class UploadParserTests
             errors.Select(e => (e.Row, e.Where)));
         Assert.Contains("Pan Am", errors[0].Message);
         Assert.Contains("found 2", errors[1].Message);
-        Assert.Contains("'x' is not a whole number", errors[2].Message);
+        Assert.Contains("'x' is not a month", errors[2].Message);
         Assert.Contains("quote", errors[3].Message);
     }
 
@@ -158,5 +158,68 @@ public class UploadParserTests
             var (_, errors) = Parse(Json(), json, piece);
             Assert.Contains(expected, Assert.Single(errors).Message);
         }
+    }
+
+    public static TheoryData<string, string> SpreadsheetExports => new()
+    {
+        // Excel where the decimal mark is a comma: semicolons, a byte order mark, CRLF, human headers, an ID column.
+        { "Excel, semicolons", "\uFEFFFlight ID;Airline;Flight Type;Month\r\nA1;Grupo LATAM;I;7\r\nB2;Sky Airline;N;12\r\n" },
+        { "Excel sep= line", "sep=;\r\nairline;flightType;month\r\nGrupo LATAM;I;7\r\nSky Airline;N;12\r\n" },
+        { "tabs", "id\tairline\tflight_type\tmonth\n1\tGrupo LATAM\tI\t7\n2\tSky Airline\tN\t12\n" },
+        { "seed's columns, aliases, month names, padding", "OPERA,TIPOVUELO,MES,,\nLATAM,International,Jul,,\nsky,Nacional,diciembre,,\n" },
+        { "accents and quoted semicolons", "Aerolínea;Tipo de vuelo;Mes;Nota\n\"Grupo LATAM\";I;07;\"a;b\"\nSKY AIRLINE;n;Dec;\n" },
+    };
+
+    [Theory]
+    [MemberData(nameof(SpreadsheetExports))]
+    public void Spreadsheet_exports_read_as_the_flights_they_name(string name, string csv)
+    {
+        foreach (var piece in new[] { 1, 3, 4096 })
+        {
+            var (rows, errors) = Parse(Csv(), csv, piece);
+
+            Assert.True(errors.Count == 0, $"{name}, piece {piece}: {string.Join("; ", errors)}");
+            Assert.Equal([TestFiles.Encode("Grupo LATAM", "I", 7), TestFiles.Encode("Sky Airline", "N", 12)], rows);
+        }
+    }
+
+    [Fact]
+    public void Columns_other_than_the_three_are_named_for_passing_through()
+    {
+        var parser = Csv();
+        Parse(parser, "Flight ID;Airline;Flight Type;;Month;Gate\nA1;Iberia;I;;3;7\n");
+
+        Assert.Equal(["Flight ID", "Gate"], parser.PassthroughNames);
+    }
+
+    [Theory]
+    [InlineData("airline,flightType,month\nIberai,I,3\n", "Unknown airline 'Iberai'. Did you mean 'Iberia'?")]
+    [InlineData("airline,flightType,month\nAerolinas Argentinas,I,3\n", "Did you mean 'Aerolineas Argentinas'?")]
+    [InlineData("airline,flightType,month\nIberia,Internatonal,3\n", "Unknown flightType 'Internatonal'. Did you mean 'I'?")]
+    [InlineData("airline,flightType,month\nIberia,I,Jull\n", "month 'Jull' is not a month")]
+    [InlineData("airline,flightType,month\nPan Am,I,3\n", "Unknown airline 'Pan Am'. Accepted values:")]
+    [InlineData("Airline;Flight Typ;Month\nIberia;I;3\n", "The header has no flightType column (found: 'Airline', 'Flight Typ', 'Month'). 'Flight Typ': Did you mean 'flightType'?")]
+    [InlineData("airline;flightType;month;id\nIberia;I;3\n", "Expected 4 columns, as in the header, found 3.")]
+    [InlineData("Airline;Airline Name;Flight Type;Month\nIberia;Iberia;I;3\n", "Two columns are read as airline: 'Airline' and 'Airline Name'.")]
+    [InlineData("flights\nIberia\n", "Unrecognized first line (1 column separated by commas)")]
+    public void Near_misses_say_what_was_meant(string csv, string expected)
+    {
+        var (rows, errors) = Parse(Csv(), csv);
+
+        Assert.Empty(rows);
+        Assert.Contains(expected, Assert.Single(errors).Message);
+    }
+
+    [Fact]
+    public void Raw_features_separated_by_semicolons_may_use_decimal_commas()
+    {
+        var features = TestFiles.Encode("Iberia", "N", 4);
+        features[30] = 0.5f;
+        var csv = string.Join(";", features.Select(f => f.ToString(System.Globalization.CultureInfo.InvariantCulture).Replace('.', ','))) + "\n";
+
+        var (rows, errors) = Parse(Csv(), csv);
+
+        Assert.Empty(errors);
+        Assert.Equal([features], rows);
     }
 }
