@@ -48,6 +48,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             job.HasIndex(j => new { j.Status, j.FinishedAt });
             job.Property(j => j.CallbackUrl).HasMaxLength(2048);
             job.Property(j => j.Name).HasMaxLength(200);
+            job.Property(j => j.PassthroughColumns).HasMaxLength(20000);
             // The callback dispatcher's question: which pending callbacks are due.
             job.HasIndex(j => new { j.CallbackState, j.CallbackNextAttemptAt });
         });

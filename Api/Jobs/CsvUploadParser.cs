@@ -36,7 +36,10 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
     private Range[] _fields = new Range[FlightSchema.FeatureCount];
     private int _fieldCount;
 
-    /// <summary>The header names of the columns passed through, in order (empty until the header is read, or without any).</summary>
+    /// <summary>
+    /// The names of the columns passed through to the results, in order (empty until the header is read, or without any):
+    /// the header's, made unique and distinct from the result columns (<see cref="ResultColumns.PassthroughName"/>).
+    /// </summary>
     public List<string> PassthroughNames { get; } = [];
 
     public SequencePosition Parse(ReadOnlySequence<byte> buffer, bool isFinal, RowSink sink)
@@ -223,8 +226,9 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
         {
             if (fields[i] is not null || names[i].Length == 0) continue;
             _passthroughColumns.Add(i);
-            PassthroughNames.Add(names[i]);
+            PassthroughNames.Add(ResultColumns.PassthroughName(names[i], PassthroughNames));
         }
+        sink.PassthroughNames = PassthroughNames;
         return true;
     }
 
@@ -238,6 +242,7 @@ internal sealed class CsvUploadParser(int maxLineBytes) : IUploadParser
             sink.Reject(Where(sink.NextRow), $"Expected {_headerCount} columns, as in the header, found {count}.");
             return;
         }
+        foreach (var column in _passthroughColumns) sink.Pass(Field(column));
         var monthText = Field(_monthColumn).Trim();
         var month = FlightNames.Month(monthText);
         var row = sink.NextRow;

@@ -58,16 +58,19 @@ public static class JobEndpoints
             .WithSummary("Results page by page (after a row number), also while the job runs (a page then ends before the first row not yet scored); Accept: text/csv or application/x-ndjson streams them all.");
         jobs.MapGet("/{id:guid}/results.csv", ResultsCsv).WithName("GetJobResultsCsv")
             .Produces<string>(StatusCodes.Status200OK, "text/csv").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer).WithSummary("All results as CSV, streamed.");
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
+            .WithSummary("All results as CSV, streamed (row, delayed, probability, model_version; with ?include=inputs also airline, flightType, month; then the upload's other columns).");
         jobs.MapGet("/{id:guid}/results.jsonl", ResultsJsonLines).WithName("GetJobResultsJsonLines")
             .Produces<string>(StatusCodes.Status200OK, "application/x-ndjson").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
-            .WithSummary("All results as JSON Lines (one {row, delayed, probability, modelVersion} per line), streamed.");
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithSummary("All results as JSON Lines (one {row, delayed, probability, modelVersion} per line; with ?include=inputs also airline, flightType, month; then the upload's other columns), streamed.");
         jobs.MapGet("/{id:guid}/results.parquet", ResultsParquet).WithName("GetJobResultsParquet")
             .Produces<byte[]>(StatusCodes.Status200OK, ParquetMediaType).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
-            .WithSummary("All results as an Apache Parquet file (row, delayed, probability, model_version; with ?include=inputs also airline, flightType, month), one row group per chunk.");
+            .WithSummary("All results as an Apache Parquet file (row, delayed, probability, model_version; with ?include=inputs also airline, flightType, month; then the upload's other columns), one row group per chunk.");
         jobs.MapJobSummary();
         jobs.MapPost("/{id:guid}/cancel", Cancel).WithName("CancelJob")
             .WithSummary("Cancels a queued or running job; running chunks finish, results already written stay readable.")
@@ -226,8 +229,8 @@ public static class JobEndpoints
         // Accept: text/csv or a JSON Lines type asks for the whole download instead of a page.
         var accept = context.Request.GetTypedHeaders().Accept;
         Func<Guid, HttpContext, CurrentClient, JobQueries, Task<Results<EmptyHttpResult, ProblemHttpResult>>>? download =
-            accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase)) ? ResultsCsv
-            : accept.Any(a => UploadFormats.For(a.MediaType.ToString()) == UploadFormats.JsonLines) ? ResultsJsonLines
+            accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase)) ? (i, c, o, q) => ResultsCsv(i, null, c, o, q)
+            : accept.Any(a => UploadFormats.For(a.MediaType.ToString()) == UploadFormats.JsonLines) ? (i, c, o, q) => ResultsJsonLines(i, null, c, o, q)
             : accept.Any(a => UploadFormats.For(a.MediaType.ToString()) == UploadFormats.Parquet) ? (i, c, o, q) => ResultsParquet(i, null, c, o, q)
             : null;
         if (download is not null)
@@ -269,29 +272,33 @@ public static class JobEndpoints
         return TypedResults.Ok(new JobRowErrorPage(id, [.. items.Take(take).Select(e => new JobRowErrorView(e.Row, e.Where, e.Message))], next));
     }
 
-    /// <summary>Streams every result as CSV (<c>row,delayed,probability,model_version</c>) straight from the database.</summary>
-    internal static Task<Results<EmptyHttpResult, ProblemHttpResult>> ResultsCsv(Guid id, HttpContext context, CurrentClient client, JobQueries queries) =>
-        DownloadAsync(id, context, client, queries, "text/csv; charset=utf-8", "csv", queries.WriteCsvAsync);
+    /// <summary>Streams every result as CSV (<c>row,delayed,probability,model_version</c>, <c>?include=inputs</c>, passed-through columns) straight from the database.</summary>
+    internal static Task<Results<EmptyHttpResult, ProblemHttpResult>> ResultsCsv(Guid id, [FromQuery(Name = "include"), Description(IncludeDescription)] string? include,
+        HttpContext context, CurrentClient client, JobQueries queries) =>
+        DownloadAsync(id, include, context, client, queries, "text/csv; charset=utf-8", "csv",
+            (job, inputs, writer, cancellationToken) => queries.WriteCsvAsync(job, writer, inputs, cancellationToken));
 
     /// <summary>Streams every result as JSON Lines straight from the database.</summary>
-    internal static Task<Results<EmptyHttpResult, ProblemHttpResult>> ResultsJsonLines(Guid id, HttpContext context, CurrentClient client, JobQueries queries) =>
-        DownloadAsync(id, context, client, queries, "application/x-ndjson", "jsonl", queries.WriteJsonLinesAsync);
+    internal static Task<Results<EmptyHttpResult, ProblemHttpResult>> ResultsJsonLines(Guid id, [FromQuery(Name = "include"), Description(IncludeDescription)] string? include,
+        HttpContext context, CurrentClient client, JobQueries queries) =>
+        DownloadAsync(id, include, context, client, queries, "application/x-ndjson", "jsonl",
+            (job, inputs, writer, cancellationToken) => queries.WriteJsonLinesAsync(job, writer, inputs, cancellationToken));
 
-    /// <summary>Streams every result as a Parquet file, optionally with the flight each row scored (<c>?include=inputs</c>).</summary>
-    internal static Task<Results<EmptyHttpResult, ProblemHttpResult>> ResultsParquet(Guid id,
-        [FromQuery(Name = "include"), Description("inputs: also the columns airline, flightType and month of the flight each row scored.")] string? include,
-        HttpContext context, CurrentClient client, JobQueries queries)
-    {
-        if (include is not (null or "inputs"))
-            return Task.FromResult<Results<EmptyHttpResult, ProblemHttpResult>>(Problems.BadRequest($"include may only be 'inputs', not '{include}'."));
-        return DownloadAsync(id, context, client, queries, ParquetMediaType, "parquet",
-            (job, writer, cancellationToken) => queries.WriteParquetAsync(job, writer.AsStream(leaveOpen: true), include is not null, cancellationToken));
-    }
+    /// <summary>Streams every result as a Parquet file.</summary>
+    internal static Task<Results<EmptyHttpResult, ProblemHttpResult>> ResultsParquet(Guid id, [FromQuery(Name = "include"), Description(IncludeDescription)] string? include,
+        HttpContext context, CurrentClient client, JobQueries queries) =>
+        DownloadAsync(id, include, context, client, queries, ParquetMediaType, "parquet",
+            (job, inputs, writer, cancellationToken) => queries.WriteParquetAsync(job, writer.AsStream(leaveOpen: true), inputs, cancellationToken));
+
+    private const string IncludeDescription =
+        "inputs: also the columns airline, flightType and month of the flight each row scored. (Columns of the upload other than the flight's always follow.)";
 
     /// <summary>A finished job's results as a file download in one format; 409 while the job runs.</summary>
-    private static async Task<Results<EmptyHttpResult, ProblemHttpResult>> DownloadAsync(Guid id, HttpContext context, CurrentClient client, JobQueries queries,
-        string contentType, string extension, Func<Job, System.IO.Pipelines.PipeWriter, CancellationToken, Task> write)
+    private static async Task<Results<EmptyHttpResult, ProblemHttpResult>> DownloadAsync(Guid id, string? include, HttpContext context, CurrentClient client,
+        JobQueries queries, string contentType, string extension, Func<Job, bool, System.IO.Pipelines.PipeWriter, CancellationToken, Task> write)
     {
+        if (include is not (null or "inputs"))
+            return Problems.BadRequest($"include may only be 'inputs', not '{include}'.");
         if (await queries.FindAsync(id, client.Owner, context.RequestAborted) is not { } job)
             return Problems.NotFound($"There is no job {id}.");
         if (!Job.IsFinal(job.Status))
@@ -304,7 +311,7 @@ public static class JobEndpoints
         file.SetHttpFileName(job.Name is { } name ? $"{Path.GetFileNameWithoutExtension(name)}-results.{extension}" : $"job-{id}-results.{extension}");
         response.Headers.ContentDisposition = file.ToString();
         response.Headers["X-Job-Status"] = JobViews.StatusName(job.Status);
-        await write(job, response.BodyWriter, context.RequestAborted);
+        await write(job, include is not null, response.BodyWriter, context.RequestAborted);
         return TypedResults.Empty;
     }
 

@@ -120,7 +120,7 @@ internal sealed class JobIntake(
             {
                 // Once refused, keep reading for more errors to report, and store nothing.
                 if (!sink.Refused && !gone)
-                    gone = !await lifecycle.StageChunkAsync(job, chunks++, sink.BatchFirstRow, sink.Pending, FeatureBytes.Encode(sink.Batch.Span),
+                    gone = !await lifecycle.StageChunkAsync(job, chunks++, sink.BatchFirstRow, sink.Pending, FeatureBytes.Encode(sink.Batch.Span), sink.PassthroughBatch,
                         [.. sink.Errors.Select(e => new JobRowError { JobId = job.Id, Row = e.Row, Where = e.Where, Message = e.Message })], cancellationToken);
                 sink.Clear();
             }
@@ -138,7 +138,8 @@ internal sealed class JobIntake(
                 return new IntakeRefusal(IntakeError.Invalid,
                     $"No row of the upload is valid; nothing was stored. The first {sink.FirstErrors.Count} problem(s) are under 'rows'.", Rows: sink.FirstErrors);
 
-            var outcome = await lifecycle.AcceptAsync(job, sink.Rows, sink.InvalidRows, chunks, Convert.ToHexStringLower(hash.GetHashAndReset()), cancellationToken);
+            var outcome = await lifecycle.AcceptAsync(job, sink.Rows, sink.InvalidRows, chunks, Convert.ToHexStringLower(hash.GetHashAndReset()),
+                ResultColumns.Store(sink.PassthroughNames), cancellationToken);
             switch (outcome.Result)
             {
                 case AcceptResult.Busy:

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
+using System.Text.Json;
 using System.Text.Unicode;
 using FlightDelay.Persistence;
 using FlightDelay.Persistence.Jobs;
@@ -70,40 +71,102 @@ internal sealed class JobQueries(JobsDbContext db)
 
     /// <summary>
     /// Writes every result as CSV (<c>row,delayed,probability,model_version</c>, a header line first) straight from the
-    /// database, one chunk in memory at a time.
+    /// database, one chunk in memory at a time; with <paramref name="includeInputs"/> also <c>airline,flightType,month</c>,
+    /// then the upload's passed-through columns (<see cref="ResultColumns.WriteCsvField"/>: safe to open in a spreadsheet).
     /// </summary>
-    public Task WriteCsvAsync(Job job, PipeWriter writer, CancellationToken cancellationToken) =>
-        WriteRowsAsync(job, writer, "row,delayed,probability,model_version\n"u8.ToArray(),
+    public Task WriteCsvAsync(Job job, PipeWriter writer, bool includeInputs, CancellationToken cancellationToken)
+    {
+        var passthrough = ResultColumns.Passthrough(job);
+        var header = "row,delayed,probability,model_version" + (includeInputs ? ",airline,flightType,month" : "")
+            + string.Concat(passthrough.Select(n => "," + ResultColumns.CsvHeader(n))) + "\n";
+        return WriteRowsAsync(job, writer, System.Text.Encoding.UTF8.GetBytes(header),
             static (span, row, delayed, probability, version) => Utf8.TryWrite(span, CultureInfo.InvariantCulture,
-                $"{row},{(delayed ? 1 : 0)},{probability:R},{version}\n", out var written) ? written : -1,
-            cancellationToken);
+                $"{row},{(delayed ? 1 : 0)},{probability:R},{version}", out var written) ? written : -1,
+            includeInputs ? static (writer, named, airline, type, month) =>
+            {
+                var span = writer.GetSpan(64);
+                writer.Advance(named && Utf8.TryWrite(span, CultureInfo.InvariantCulture, $",{airline},{type},{month}", out var written) ? written : WriteEmpty(span, 3));
+            } : null,
+            passthrough.Length == 0 ? null : (writer, _, value) => ResultColumns.WriteCsvField(writer, value), passthrough.Length, cancellationToken);
+
+        static int WriteEmpty(Span<byte> span, int fields)
+        {
+            span[..fields].Fill((byte)',');
+            return fields;
+        }
+    }
 
     /// <summary>
     /// Writes every result as JSON Lines, one <c>{"row":1,"delayed":true,"probability":0.72,"modelVersion":"m-…"}</c>
-    /// per line, with the same names as the results pages.
+    /// per line, with the same names as the results pages; with <paramref name="includeInputs"/> also <c>airline</c>,
+    /// <c>flightType</c> and <c>month</c> (null for raw features), then the upload's passed-through columns as strings.
     /// </summary>
-    public Task WriteJsonLinesAsync(Job job, PipeWriter writer, CancellationToken cancellationToken) =>
-        WriteRowsAsync(job, writer, [],
+    public Task WriteJsonLinesAsync(Job job, PipeWriter writer, bool includeInputs, CancellationToken cancellationToken)
+    {
+        var names = ResultColumns.Passthrough(job).Select(n => JsonEncodedText.Encode(n)).ToArray();
+        return WriteRowsAsync(job, writer, [],
             static (span, row, delayed, probability, version) => Utf8.TryWrite(span, CultureInfo.InvariantCulture,
-                $"{{\"row\":{row},\"delayed\":{(delayed ? "true" : "false")},\"probability\":{probability:R},\"modelVersion\":\"{version}\"}}\n", out var written) ? written : -1,
-            cancellationToken);
+                $"{{\"row\":{row},\"delayed\":{(delayed ? "true" : "false")},\"probability\":{probability:R},\"modelVersion\":\"{version}\"", out var written) ? written : -1,
+            includeInputs ? static (writer, named, airline, type, month) =>
+            {
+                var span = writer.GetSpan(96);
+                writer.Advance(named
+                    ? (Utf8.TryWrite(span, CultureInfo.InvariantCulture, $",\"airline\":\"{airline}\",\"flightType\":\"{type}\",\"month\":{month}", out var written) ? written : 0)
+                    : (Utf8.TryWrite(span, $",\"airline\":null,\"flightType\":null,\"month\":null", out var empty) ? empty : 0));
+            } : null,
+            names.Length == 0 ? null : (writer, column, value) => ResultColumns.WriteJsonMember(writer, names[column], value), names.Length,
+            cancellationToken, end: "}\n"u8.ToArray());
+    }
 
-    /// <summary>Writes one result into <c>span</c>; returns the bytes written (-1 when it does not fit).</summary>
+    /// <summary>Writes one result's own fields into <c>span</c>; returns the bytes written (-1 when it does not fit).</summary>
     private delegate int RowWriter(Span<byte> span, int row, bool delayed, float probability, string? modelVersion);
 
-    private async Task WriteRowsAsync(Job job, PipeWriter writer, byte[] header, RowWriter write, CancellationToken cancellationToken)
+    /// <summary>Appends the flight a row scored (<paramref name="named"/> false: raw features that name none).</summary>
+    private delegate void InputsWriter(IBufferWriter<byte> writer, bool named, string airline, string flightType, int month);
+
+    /// <summary>Appends a row's passed-through value of column <paramref name="column"/>.</summary>
+    private delegate void PassthroughWriter(IBufferWriter<byte> writer, int column, ReadOnlySpan<byte> utf8);
+
+    private async Task WriteRowsAsync(Job job, PipeWriter writer, byte[] header, RowWriter write, InputsWriter? inputs,
+        PassthroughWriter? passthrough, int passthroughColumns, CancellationToken cancellationToken, byte[]? end = null)
     {
+        end ??= "\n"u8.ToArray();
         header.CopyTo(writer.GetSpan(header.Length));
         writer.Advance(header.Length);
-        await foreach (var chunk in ScoredChunks(job, 0, job.ChunkSize, int.MaxValue).WithCancellation(cancellationToken))
+        var features = inputs is null ? [] : new float[job.ChunkSize * FlightSchema.FeatureCount];
+        await foreach (var chunk in ScoredChunksWithInputs(job, inputs is not null, passthrough is not null).WithCancellation(cancellationToken))
         {
+            if (inputs is not null) FeatureBytes.Decode(chunk.Features!, features);
             var rows = ResultBytes.RowCount(chunk.Results);
+            var offset = 0;
             for (var i = 0; i < rows; i++)
             {
-                if (!ResultBytes.IsScored(chunk.Results, i)) continue;
-                var (delayed, probability) = ResultBytes.Read(chunk.Results, i);
-                // A row is under 200 bytes: the model version is at most 64 characters.
-                writer.Advance(write(writer.GetSpan(256), chunk.FirstRow + i, delayed, probability, chunk.ModelVersion));
+                var scored = ResultBytes.IsScored(chunk.Results, i);
+                if (scored)
+                {
+                    var (delayed, probability) = ResultBytes.Read(chunk.Results, i);
+                    // A row's own fields are under 200 bytes: the model version is at most 64 characters.
+                    writer.Advance(write(writer.GetSpan(256), chunk.FirstRow + i, delayed, probability, chunk.ModelVersion));
+                    if (inputs is not null)
+                    {
+                        var named = FlightSchema.TryDecode(features.AsSpan(i * FlightSchema.FeatureCount, FlightSchema.FeatureCount), out var airline, out var type, out var month);
+                        inputs(writer, named, airline, type, month);
+                    }
+                }
+                if (passthrough is not null)
+                {
+                    // Every row has its values, scored or not: read past an invalid row's too.
+                    ReadOnlySpan<byte> rest = chunk.Passthrough.AsSpan(offset);
+                    for (var column = 0; column < passthroughColumns; column++)
+                    {
+                        var value = PassthroughBytes.Read(ref rest);
+                        if (scored) passthrough(writer, column, value);
+                    }
+                    offset = chunk.Passthrough!.Length - rest.Length;
+                }
+                if (!scored) continue;
+                end.CopyTo(writer.GetSpan(end.Length));
+                writer.Advance(end.Length);
                 if (i % 4096 == 4095) await writer.FlushAsync(cancellationToken);
             }
         }
@@ -114,13 +177,15 @@ internal sealed class JobQueries(JobsDbContext db)
     /// Writes every result as an Apache Parquet file, one row group per chunk (so memory holds one chunk): columns
     /// <c>row</c> (int32), <c>delayed</c> (boolean), <c>probability</c> (float), <c>model_version</c> (string); with
     /// <paramref name="includeInputs"/> also the flight scored, <c>airline</c>, <c>flightType</c> and <c>month</c> (null for a
-    /// row sent as raw features that name no flight), so results join back to their inputs without a second file.
+    /// row sent as raw features that name no flight), so results join back to their inputs without a second file; then
+    /// the upload's passed-through columns (strings).
     /// </summary>
     public async Task WriteParquetAsync(Job job, Stream output, bool includeInputs, CancellationToken cancellationToken)
     {
         DataField[] results = [new DataField<int>("row"), new DataField<bool>("delayed"), new DataField<float>("probability"), new DataField<string>("model_version")];
         DataField[] inputs = includeInputs ? [new DataField<string>("airline", nullable: true), new DataField<string>("flightType", nullable: true), new DataField<int?>("month")] : [];
-        await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema([.. results, .. inputs]), output, cancellationToken: cancellationToken);
+        DataField[] passed = [.. ResultColumns.Passthrough(job).Select(n => new DataField<string>(n, nullable: true))];
+        await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema([.. results, .. inputs, .. passed]), output, cancellationToken: cancellationToken);
 
         var rows = new List<int>(job.ChunkSize);
         var delayed = new List<bool>(job.ChunkSize);
@@ -128,14 +193,28 @@ internal sealed class JobQueries(JobsDbContext db)
         var airlines = new List<string?>();
         var types = new List<string?>();
         var months = new List<int?>();
+        var values = passed.Select(_ => new List<string?>()).ToArray();
         var features = includeInputs ? new float[job.ChunkSize * FlightSchema.FeatureCount] : [];
-        await foreach (var chunk in ScoredChunksWithInputs(job, includeInputs).WithCancellation(cancellationToken))
+        await foreach (var chunk in ScoredChunksWithInputs(job, includeInputs, passed.Length > 0).WithCancellation(cancellationToken))
         {
             if (includeInputs) FeatureBytes.Decode(chunk.Features!, features);
             var count = ResultBytes.RowCount(chunk.Results);
+            var offset = 0;
             for (var i = 0; i < count; i++)
             {
-                if (!ResultBytes.IsScored(chunk.Results, i)) continue;
+                var scored = ResultBytes.IsScored(chunk.Results, i);
+                if (passed.Length > 0)
+                {
+                    // Every row has its values, scored or not: read past an invalid row's too.
+                    ReadOnlySpan<byte> rest = chunk.Passthrough.AsSpan(offset);
+                    foreach (var column in values)
+                    {
+                        var value = PassthroughBytes.Read(ref rest);
+                        if (scored) column.Add(ResultColumns.Text(value));
+                    }
+                    offset = chunk.Passthrough!.Length - rest.Length;
+                }
+                if (!scored) continue;
                 var (isDelayed, probability) = ResultBytes.Read(chunk.Results, i);
                 rows.Add(chunk.FirstRow + i);
                 delayed.Add(isDelayed);
@@ -159,7 +238,9 @@ internal sealed class JobQueries(JobsDbContext db)
                 await group.WriteAsync(inputs[1], types);
                 await group.WriteAsync<int>(inputs[2], months.ToArray(), cancellationToken: cancellationToken);
             }
-            foreach (var list in new System.Collections.IList[] { rows, delayed, probabilities, airlines, types, months }) list.Clear();
+            for (var column = 0; column < passed.Length; column++)
+                await group.WriteAsync(passed[column], values[column]);
+            foreach (var list in new System.Collections.IList[] { rows, delayed, probabilities, airlines, types, months }.Concat(values)) list.Clear();
         }
     }
 
@@ -221,17 +302,21 @@ internal sealed class JobQueries(JobsDbContext db)
         .Take(chunks)
         .AsAsyncEnumerable();
 
-    /// <summary>A scored chunk whole, from its first row, with its stored inputs when asked for (null otherwise).</summary>
-    private sealed record ScoredInputs(int FirstRow, string? ModelVersion, byte[] Results, byte[]? Features);
+    /// <summary>A scored chunk whole, from its first row, with its stored inputs and passed-through values when asked for (null otherwise).</summary>
+    private sealed record ScoredInputs(int FirstRow, string? ModelVersion, byte[] Results, byte[]? Features, byte[]? Passthrough);
 
-    /// <summary>The job's scored chunks in row order, each with its inputs when <paramref name="withInputs"/>, one in memory at a time.</summary>
-    private IAsyncEnumerable<ScoredInputs> ScoredChunksWithInputs(Job job, bool withInputs) =>
+    /// <summary>
+    /// The job's scored chunks in row order, each with its inputs when <paramref name="withInputs"/> and its passed-through
+    /// values when <paramref name="withPassthrough"/>, one in memory at a time.
+    /// </summary>
+    private IAsyncEnumerable<ScoredInputs> ScoredChunksWithInputs(Job job, bool withInputs, bool withPassthrough = false) =>
         (from result in db.ChunkResults.AsNoTracking()
          join chunk in db.Chunks.AsNoTracking() on new { result.JobId, result.ChunkIndex } equals new { chunk.JobId, chunk.ChunkIndex }
          join input in db.Inputs.AsNoTracking() on new { result.JobId, result.ChunkIndex } equals new { input.JobId, input.ChunkIndex }
          where result.JobId == job.Id
          orderby result.ChunkIndex
-         select new ScoredInputs(chunk.FirstRow, chunk.ModelVersion, result.Results, withInputs ? input.Features : null))
+         select new ScoredInputs(chunk.FirstRow, chunk.ModelVersion, result.Results, withInputs ? input.Features : null,
+             withPassthrough ? input.Passthrough : null))
         .AsAsyncEnumerable();
 
     /// <summary>The airline a row names: the one 1 among features 0..22 with the other 22 at 0; anything else is "other".</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using FlightDelay.Persistence;
 using FlightDelay.Scoring;
 
@@ -19,6 +20,28 @@ internal sealed class RowSink(int batchRows, int maxRows, bool skipInvalid = fal
     public const int MaxErrors = 20;
 
     private readonly float[] _batch = new float[batchRows * FlightSchema.FeatureCount];
+
+    // The batch's passed-through values (PassthroughBytes), and how many of them the current row has so far.
+    private readonly ArrayBufferWriter<byte> _passthrough = new();
+    private int _committedPassthrough;
+    private int _rowValues;
+
+    /// <summary>
+    /// The upload's columns to pass through to the results, set by a parser once it read its header (empty: none).
+    /// With columns, the parser calls <see cref="Pass"/> with a row's values before it commits or rejects the row.
+    /// </summary>
+    public IReadOnlyList<string> PassthroughNames { get; set; } = [];
+
+    /// <summary>Adds the current row's next passed-through value.</summary>
+    public void Pass(ReadOnlySpan<char> value)
+    {
+        if (_rowValues == PassthroughNames.Count) return;
+        PassthroughBytes.Write(_passthrough, value);
+        _rowValues++;
+    }
+
+    /// <summary>The batch's passed-through values (<see cref="PassthroughBytes"/>), or null when there are no such columns.</summary>
+    public byte[]? PassthroughBatch => PassthroughNames.Count == 0 ? null : _passthrough.WrittenSpan.ToArray();
 
     /// <summary>
     /// Refusing: every error so far (at most <see cref="MaxErrors"/> are reported). Skipping: the current batch's
@@ -61,20 +84,46 @@ internal sealed class RowSink(int batchRows, int maxRows, bool skipInvalid = fal
     public void Commit()
     {
         if (!CountRow()) return;
+        KeepPassthrough();
         Pending++;
+    }
+
+    /// <summary>The current row's values are kept: a value it lacks is empty.</summary>
+    private void KeepPassthrough()
+    {
+        while (_rowValues < PassthroughNames.Count) Pass("");
+        _committedPassthrough = _passthrough.WrittenCount;
+        _rowValues = 0;
+    }
+
+    /// <summary>The current row's values go: it is not stored.</summary>
+    private void DropPassthrough()
+    {
+        if (_passthrough.WrittenCount > _committedPassthrough)
+        {
+            var kept = _passthrough.WrittenSpan[.._committedPassthrough].ToArray();
+            _passthrough.ResetWrittenCount();
+            _passthrough.Write(kept);
+        }
+        _rowValues = 0;
     }
 
     public void Reject(string where, string message)
     {
         if (!CountRow()) return;
         Add(new RowError(Rows, where, message));
-        if (!skipInvalid) return;
+        if (!skipInvalid)
+        {
+            DropPassthrough();
+            return;
+        }
         if (++InvalidRows > maxInvalid)
         {
             Fail("", $"More than {maxInvalid} rows are invalid (Jobs:MaxInvalidRows); nothing was stored. Is it the right file?");
             return;
         }
         FeatureBytes.MarkInvalid(NextSlot());
+        KeepPassthrough();
         Pending++;
     }
 
@@ -92,6 +141,8 @@ internal sealed class RowSink(int batchRows, int maxRows, bool skipInvalid = fal
     public void Clear()
     {
         Pending = 0;
+        _passthrough.ResetWrittenCount();
+        (_committedPassthrough, _rowValues) = (0, 0);
         if (skipInvalid) Errors.Clear();
     }
 

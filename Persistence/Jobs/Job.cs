@@ -36,6 +36,12 @@ public sealed class Job
     /// <summary>What the client calls the job (its file's name, or a name it gave), at most 200 characters; null when none was given.</summary>
     public string? Name { get; set; }
 
+    /// <summary>
+    /// The upload's columns other than the flight's, passed through to the results (a JSON array of their names, unique,
+    /// in the upload's order); null when it had none. Each chunk's values are its input's <see cref="JobInput.Passthrough"/>.
+    /// </summary>
+    public string? PassthroughColumns { get; set; }
+
     /// <summary>Who submitted it: an API key's id when keys are configured, empty otherwise.</summary>
     public string Owner { get; set; } = "";
 
@@ -122,6 +128,9 @@ public sealed class JobInput
     public Guid JobId { get; set; }
     public int ChunkIndex { get; set; }
     public byte[] Features { get; set; } = [];
+
+    /// <summary>The chunk's passed-through column values, encoded by <see cref="PassthroughBytes"/>; null when the job has none.</summary>
+    public byte[]? Passthrough { get; set; }
 }
 
 /// <summary>The scored flights of one chunk, encoded by <see cref="ResultBytes"/>, written once with the chunk's completion. Their model version is the chunk's.</summary>

@@ -97,6 +97,11 @@ namespace FlightDelay.Persistence.Migrations
                         .HasColumnType("character varying(100)")
                         .HasColumnName("owner");
 
+                    b.Property<string>("PassthroughColumns")
+                        .HasMaxLength(20000)
+                        .HasColumnType("character varying(20000)")
+                        .HasColumnName("passthrough_columns");
+
                     b.Property<int>("ProcessedRows")
                         .HasColumnType("integer")
                         .HasColumnName("processed_rows");
@@ -283,6 +288,10 @@ namespace FlightDelay.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("bytea")
                         .HasColumnName("features");
+
+                    b.Property<byte[]>("Passthrough")
+                        .HasColumnType("bytea")
+                        .HasColumnName("passthrough");
 
                     b.HasKey("JobId", "ChunkIndex")
                         .HasName("pk_job_inputs");

@@ -84,11 +84,11 @@ public sealed class JobLifecycle(
     /// placeholders (<paramref name="invalidRows"/>, empty unless the client asked to skip them), in one short write.
     /// False when the job is gone (removed as abandoned while this upload was still streaming).
     /// </summary>
-    public async Task<bool> StageChunkAsync(Job job, int chunkIndex, int firstRow, int rowCount, byte[] features, IReadOnlyList<JobRowError> invalidRows,
-        CancellationToken cancellationToken)
+    public async Task<bool> StageChunkAsync(Job job, int chunkIndex, int firstRow, int rowCount, byte[] features, byte[]? passthrough,
+        IReadOnlyList<JobRowError> invalidRows, CancellationToken cancellationToken)
     {
         db.AddRange(
-            new JobInput { JobId = job.Id, ChunkIndex = chunkIndex, Features = features },
+            new JobInput { JobId = job.Id, ChunkIndex = chunkIndex, Features = features, Passthrough = passthrough },
             new JobChunk
             {
                 JobId = job.Id, ChunkIndex = chunkIndex, FirstRow = firstRow, RowCount = rowCount, InvalidRows = invalidRows.Count,
@@ -117,7 +117,8 @@ public sealed class JobLifecycle(
     /// after a refusal.
     /// </summary>
     /// <param name="invalidRows">Rows skipped as invalid, already staged as row errors: they count as failed from the start.</param>
-    public async Task<AcceptOutcome> AcceptAsync(Job job, int totalRows, int invalidRows, int chunkCount, string requestHash, CancellationToken cancellationToken)
+    public async Task<AcceptOutcome> AcceptAsync(Job job, int totalRows, int invalidRows, int chunkCount, string requestHash, string? passthroughColumns,
+        CancellationToken cancellationToken)
     {
         var now = Now;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -130,7 +131,8 @@ public sealed class JobLifecycle(
                 .SetProperty(j => j.TotalRows, totalRows)
                 .SetProperty(j => j.FailedRows, invalidRows)
                 .SetProperty(j => j.ChunkCount, chunkCount)
-                .SetProperty(j => j.RequestHash, requestHash), cancellationToken);
+                .SetProperty(j => j.RequestHash, requestHash)
+                .SetProperty(j => j.PassthroughColumns, passthroughColumns), cancellationToken);
         if (accepted == 0) return new AcceptOutcome(AcceptResult.Gone, backlog);
         // From now the stall sweep answers for these chunks: it sends any whose command goes missing.
         await db.Chunks.Where(c => c.JobId == job.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.DispatchedAt, now), cancellationToken);
@@ -140,6 +142,7 @@ public sealed class JobLifecycle(
         job.FailedRows = invalidRows;
         job.ChunkCount = chunkCount;
         job.RequestHash = requestHash;
+        job.PassthroughColumns = passthroughColumns;
         return new AcceptOutcome(AcceptResult.Accepted, backlog);
     }
 

@@ -40,7 +40,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
         Assert.Equal(0, byState.Values.Sum());
         Assert.Equal(CancelResult.NotFound, (await _host.WithLifecycleAsync(l => l.CancelAsync(first.Job.Id, "", CancellationToken.None))).Result);
 
-        await _host.WithLifecycleAsync(l => l.AcceptAsync(first.Job, 0, 0, 0, "h", CancellationToken.None));
+        await _host.WithLifecycleAsync(l => l.AcceptAsync(first.Job, 0, 0, 0, "h", null, CancellationToken.None));
         Assert.Equal(JobStatus.Queued, (await _host.JobAsync(first.Job.Id))!.Status);
     }
 
@@ -48,7 +48,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     public async Task An_abandoned_intake_removes_the_job_and_its_staged_chunks_and_frees_the_key()
     {
         var job = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-2", null, null, CancellationToken.None))).Job;
-        await _host.WithLifecycleAsync(l => l.StageChunkAsync(job, 0, 1, 1, [0], [], CancellationToken.None));
+        await _host.WithLifecycleAsync(l => l.StageChunkAsync(job, 0, 1, 1, [0], null, [], CancellationToken.None));
 
         await _host.WithLifecycleAsync(async l => { await l.AbandonIntakeAsync(job.Id); return 0; });
 
@@ -69,7 +69,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
         Assert.Null(await _host.JobAsync(old.Id));
         Assert.NotNull(await _host.JobAsync(young.Id));
         // The upload that outlived its job cannot stage or accept anything any more.
-        Assert.Equal(AcceptResult.Gone, (await _host.WithLifecycleAsync(l => l.AcceptAsync(old, 1, 0, 1, "h", CancellationToken.None))).Result);
+        Assert.Equal(AcceptResult.Gone, (await _host.WithLifecycleAsync(l => l.AcceptAsync(old, 1, 0, 1, "h", null, CancellationToken.None))).Result);
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
         await host.SubmitAsync(chunks: 2);
         var job = (await host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, null, null, CancellationToken.None))).Job;
 
-        var outcome = await host.WithLifecycleAsync(l => l.AcceptAsync(job, 100, 0, 1, "h", CancellationToken.None));
+        var outcome = await host.WithLifecycleAsync(l => l.AcceptAsync(job, 100, 0, 1, "h", null, CancellationToken.None));
 
         Assert.Equal(AcceptResult.Busy, outcome.Result);
         Assert.Equal(200, outcome.Backlog);
@@ -198,7 +198,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     public async Task A_final_job_queues_its_callback_and_one_host_claims_each_attempt()
     {
         var job = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, "https://hooks.example.com/x", null, CancellationToken.None))).Job;
-        await _host.WithLifecycleAsync(l => l.AcceptAsync(job, 0, 0, 0, "h", CancellationToken.None));
+        await _host.WithLifecycleAsync(l => l.AcceptAsync(job, 0, 0, 0, "h", null, CancellationToken.None));
         await _host.WithLifecycleAsync(l => l.CancelAsync(job.Id, "", CancellationToken.None));
 
         var due = await _host.WithLifecycleAsync(l => l.DueCallbacksAsync(10, CancellationToken.None));

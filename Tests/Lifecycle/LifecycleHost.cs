@@ -73,9 +73,9 @@ public sealed class LifecycleHost : IAsyncDisposable
             for (var i = 0; i < chunks; i++)
             {
                 var features = flights.Skip(i * ChunkSize).Take(ChunkSize).SelectMany(f => TestFiles.Encode(f.Airline, f.FlightType, f.Month)).ToArray();
-                Assert.True(await lifecycle.StageChunkAsync(job, i, i * ChunkSize + 1, ChunkSize, FeatureBytes.Encode(features), [], CancellationToken.None));
+                Assert.True(await lifecycle.StageChunkAsync(job, i, i * ChunkSize + 1, ChunkSize, FeatureBytes.Encode(features), null, [], CancellationToken.None));
             }
-            Assert.Equal(AcceptResult.Accepted, (await lifecycle.AcceptAsync(job, chunks * ChunkSize, 0, chunks, "hash", CancellationToken.None)).Result);
+            Assert.Equal(AcceptResult.Accepted, (await lifecycle.AcceptAsync(job, chunks * ChunkSize, 0, chunks, "hash", null, CancellationToken.None)).Result);
             return job;
         });
     }
