@@ -27,6 +27,25 @@ internal sealed class JobQueries(JobsDbContext db)
         db.CallbackAttempts.AsNoTracking().Where(a => a.JobId == id).OrderBy(a => a.Attempt).ToListAsync(cancellationToken);
 
     /// <summary>
+    /// What the job's chunks are doing now: how many a worker holds (lease not expired), and, while the job is active,
+    /// how many wait for another attempt after a failed one (released pending with an error), when the first is due
+    /// (<see cref="JobChunk.DispatchedAt"/> + <paramref name="stallTimeout"/>: the stall sweep's rule) and its error.
+    /// Succeeded and failed jobs have nothing in flight: no query.
+    /// </summary>
+    public async Task<ChunkActivity> ChunkActivityAsync(Job job, DateTime now, TimeSpan stallTimeout, CancellationToken cancellationToken)
+    {
+        if (job.Status is JobStatus.Succeeded or JobStatus.Failed) return new ChunkActivity(0, 0, null, null);
+        var chunks = db.Chunks.AsNoTracking().Where(c => c.JobId == job.Id);
+        var inFlight = await chunks.CountAsync(c => c.Status == ChunkStatus.Leased && c.LeaseExpiresAt > now, cancellationToken);
+        if (!Job.ActiveStatuses.Contains(job.Status)) return new ChunkActivity(inFlight, 0, null, null);
+        var retrying = chunks.Where(c => c.Status == ChunkStatus.Pending && c.Attempts > 0 && c.Error != null);
+        var waiting = await retrying.CountAsync(cancellationToken);
+        if (waiting == 0) return new ChunkActivity(inFlight, 0, null, null);
+        var first = await retrying.OrderBy(c => c.DispatchedAt).Select(c => new { c.DispatchedAt, c.Error }).FirstAsync(cancellationToken);
+        return new ChunkActivity(inFlight, waiting, DateTime.SpecifyKind(first.DispatchedAt, DateTimeKind.Utc) + stallTimeout, first.Error);
+    }
+
+    /// <summary>
     /// Up to <paramref name="take"/> of the owner's jobs, newest first, from <paramref name="skip"/>, optionally in one
     /// status and with a name containing <paramref name="search"/> (any case).
     /// </summary>

@@ -21,10 +21,17 @@ public sealed record JobView(
     string? ModelVersion,
     string? Error,
     JobLinks Links,
-    JobCallbackView? Callback)
+    JobCallbackView? Callback,
+    [property: Description("Chunks a worker is scoring right now (leased, lease not expired); a canceled job with some still settles them. For one job's status only: null in lists.")]
+    int? ChunksInFlight = null,
+    [property: Description("Set while chunks of a running job wait for another attempt after a failed one: how many, when the next is due (plus up to Jobs:SweepInterval) and the last error. Null when none wait, and in lists.")]
+    JobRetryView? Retry = null)
 {
+    /// <summary>A job as clients see it.</summary>
+    /// <param name="job">The stored job.</param>
     /// <param name="attempts">The callback's attempts, for one job's status; null in lists.</param>
-    public static JobView Of(Job job, IReadOnlyList<JobCallbackAttempt>? attempts = null) => new(
+    /// <param name="activity">What its chunks are doing, for one job's status; null in lists.</param>
+    public static JobView Of(Job job, IReadOnlyList<JobCallbackAttempt>? attempts = null, ChunkActivity? activity = null) => new(
         job.Id,
         job.Name,
         StatusName(job.Status),
@@ -47,10 +54,25 @@ public sealed record JobView(
             job.CallbackState?.ToString().ToLowerInvariant() ?? "waiting",
             job.CallbackAttempts,
             job.CallbackState == CallbackState.Pending ? job.CallbackNextAttemptAt : null,
-            attempts?.Select(a => new JobCallbackAttemptView(a.Attempt, a.DeliveryId, a.AttemptedAt, a.StatusCode, a.Error, a.DurationMs)).ToList()));
+            attempts?.Select(a => new JobCallbackAttemptView(a.Attempt, a.DeliveryId, a.AttemptedAt, a.StatusCode, a.Error, a.DurationMs)).ToList()),
+        activity?.InFlight,
+        activity is { Waiting: > 0, NextRetryAt: { } next } ? new JobRetryView(activity.Waiting, next, activity.LastError) : null);
 
+    /// <summary>The status as the API spells it: <c>queued</c>, <c>running</c>, <c>succeeded</c>, <c>failed</c> or <c>canceled</c>.</summary>
     public static string StatusName(JobStatus status) => status.ToString().ToLowerInvariant();
 }
+
+/// <summary>
+/// Chunks of a running job waiting for another attempt after a failed one: how many, when the first of them is due
+/// again (the stall sweep sends it then; it may be up to <c>Jobs:SweepInterval</c> later), and the last error.
+/// </summary>
+public sealed record JobRetryView(
+    [property: Description("Chunks waiting for another attempt.")] int Chunks,
+    [property: Description("When the first of them is sent again (UTC; the sweep may take up to Jobs:SweepInterval more). In the past: due now.")] DateTime NextAttemptAt,
+    [property: Description("Why the last attempt failed.")] string? LastError);
+
+/// <summary>What a job's chunks are doing: scored right now, and waiting for a retry (the first due when, after what error).</summary>
+public sealed record ChunkActivity(int InFlight, int Waiting, DateTime? NextRetryAt, string? LastError);
 
 /// <summary>Where to find a job and its parts; <see cref="Errors"/> lists the invalid rows skipped at intake (empty unless <c>onInvalidRow=skip</c>).</summary>
 public sealed record JobLinks(string Self, string Results, string ResultsCsv, string Cancel, string Errors);
