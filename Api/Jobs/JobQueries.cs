@@ -182,11 +182,14 @@ internal sealed class JobQueries(JobsDbContext db)
         }
     }
 
-    /// <summary>The probability histogram (<paramref name="bins"/> bins over [0, 1]) and rows and delayed rows by airline index (the last is "other").</summary>
-    public async Task<(int[] Histogram, (int Rows, int Delayed)[] Airlines)> SummaryAsync(Job job, int bins, CancellationToken cancellationToken)
+    /// <summary>
+    /// The probability histogram (<paramref name="bins"/> bins over [0, 1]) and, by airline index (the last is "other"),
+    /// rows, rows labelled delayed and the sum of their probabilities (the delays to expect).
+    /// </summary>
+    public async Task<(int[] Histogram, (int Rows, int Delayed, double Expected)[] Airlines)> SummaryAsync(Job job, int bins, CancellationToken cancellationToken)
     {
         var histogram = new int[bins];
-        var airlines = new (int Rows, int Delayed)[FlightSchema.Airlines.Count + 1];
+        var airlines = new (int Rows, int Delayed, double Expected)[FlightSchema.Airlines.Count + 1];
         // One chunk at a time: its inputs say each row's airline, its results what was predicted. Memory stays one chunk.
         var chunks = ScoredChunksWithInputs(job, withInputs: true);
         var features = ArrayPool<float>.Shared.Rent(job.ChunkSize * FlightSchema.FeatureCount);
@@ -202,7 +205,7 @@ internal sealed class JobQueries(JobsDbContext db)
                     var (delayed, probability) = ResultBytes.Read(chunk.Results, row);
                     histogram[Math.Clamp((int)(probability * bins), 0, bins - 1)]++;
                     var airline = row < inputs ? AirlineIndex(features.AsSpan(row * FlightSchema.FeatureCount, FlightSchema.FeatureCount)) : FlightSchema.Airlines.Count;
-                    airlines[airline] = (airlines[airline].Rows + 1, airlines[airline].Delayed + (delayed ? 1 : 0));
+                    airlines[airline] = (airlines[airline].Rows + 1, airlines[airline].Delayed + (delayed ? 1 : 0), airlines[airline].Expected + probability);
                 }
             }
         }

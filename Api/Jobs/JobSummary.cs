@@ -1,16 +1,24 @@
+using System.ComponentModel;
 using FlightDelay.Api.Infrastructure;
 using FlightDelay.Scoring;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FlightDelay.Api.Jobs;
 
-/// <summary>What a job's results look like so far: how the probabilities spread and how many flights of each airline look delayed.</summary>
+/// <summary>
+/// What a job's results look like so far: how the probabilities spread, how many flights of each airline are labelled
+/// delayed, how many delays to expect (the sum of the calibrated probabilities) and how many the training data's
+/// delay rates would give the same flights (the historical reference).
+/// </summary>
 public sealed record JobSummaryView(
     Guid JobId,
     string Status,
     int TotalRows,
     int ScoredRows,
-    int DelayedRows,
+    [property: Description("Scored rows labelled delayed (probability at or above the model's decision threshold).")] int DelayedRows,
+    [property: Description("Delayed flights to expect among the scored rows: the sum of their calibrated probabilities.")] double ExpectedDelayed,
+    [property: Description("Delayed flights the training data's delay rates give the same rows: each row at its airline's historical rate (rows naming no airline at the overall rate). Null when the model card has no training statistics.")]
+    double? HistoricalDelayed,
     IReadOnlyList<ProbabilityBin> Histogram,
     IReadOnlyList<AirlineShare> ByAirline);
 
@@ -21,14 +29,23 @@ public sealed record ProbabilityBin(double From, double To, int Count);
 /// One airline's rows in the job and the share predicted delayed. Rows given as raw vectors that do not name
 /// exactly one airline are counted under <see cref="JobSummary.OtherAirline"/>.
 /// </summary>
-public sealed record AirlineShare(string Airline, int Rows, int Delayed, double DelayedShare);
+public sealed record AirlineShare(
+    string Airline,
+    int Rows,
+    int Delayed,
+    double DelayedShare,
+    [property: Description("Delayed flights to expect among these rows: the sum of their calibrated probabilities.")] double ExpectedDelayed,
+    [property: Description("ExpectedDelayed / Rows: the mean calibrated probability.")] double ExpectedShare,
+    [property: Description("The airline's delay rate in the training data (the overall rate for \"other\"); null when the model card has none.")] double? HistoricalRate);
 
 /// <summary><c>GET /v1/jobs/{id}/summary</c>: the figures behind the page's job charts, computed from the stored results.</summary>
 public static class JobSummary
 {
+    /// <summary>The airline name under which rows that name no single airline are counted.</summary>
     public const string OtherAirline = "other";
     private const int Bins = 10;
 
+    /// <summary>Maps <c>GET /v1/jobs/{id}/summary</c> on the jobs group.</summary>
     public static IEndpointConventionBuilder MapJobSummary(this RouteGroupBuilder jobs) =>
         jobs.MapGet("/{id:guid}/summary", Get).WithName("GetJobSummary")
             .WithSummary("A probability histogram (10 bins) and the delayed share by airline of the results so far.")
@@ -36,15 +53,20 @@ public static class JobSummary
             // Reading a job of millions of rows takes a while: the transfers' timeout, not the default one.
             .WithRequestTimeout(ApiServices.LongTransfer);
 
-    internal static async Task<Results<Ok<JobSummaryView>, ProblemHttpResult>> Get(Guid id, CurrentClient client, JobQueries queries, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<JobSummaryView>, ProblemHttpResult>> Get(Guid id, CurrentClient client, JobQueries queries, CurrentModel current,
+        CancellationToken cancellationToken)
     {
         if (await queries.FindAsync(id, client.Owner, cancellationToken) is not { } job)
             return Problems.NotFound($"There is no job {id}.");
 
+        var training = current.Model.Card.Training;
         var (histogram, airlines) = await queries.SummaryAsync(job, Bins, cancellationToken);
         var byAirline = airlines
             .Select((a, i) => new AirlineShare(i < FlightSchema.Airlines.Count ? FlightSchema.Airlines[i] : OtherAirline, a.Rows, a.Delayed,
-                a.Rows == 0 ? 0 : Math.Round(a.Delayed / (double)a.Rows, 4)))
+                a.Rows == 0 ? 0 : Math.Round(a.Delayed / (double)a.Rows, 4),
+                Math.Round(a.Expected, 2),
+                a.Rows == 0 ? 0 : Math.Round(a.Expected / a.Rows, 4),
+                training is null ? null : i < training.ByAirline.Count ? training.ByAirline[i].DelayRate : training.DelayRate))
             .Where(a => a.Rows > 0)
             .ToList();
         return TypedResults.Ok(new JobSummaryView(
@@ -53,6 +75,8 @@ public static class JobSummary
             job.TotalRows,
             histogram.Sum(),
             byAirline.Sum(a => a.Delayed),
+            Math.Round(airlines.Sum(a => a.Expected), 2),
+            training is null ? null : Math.Round(byAirline.Sum(a => a.Rows * a.HistoricalRate!.Value), 2),
             [.. histogram.Select((count, i) => new ProbabilityBin(i / (double)Bins, (i + 1) / (double)Bins, count))],
             byAirline));
     }
