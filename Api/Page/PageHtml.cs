@@ -135,7 +135,7 @@ internal static class PageHtml
         if (training is not null)
         {
             var ratio = training.DelayRate > 0 ? p.Probability / training.DelayRate : 0;
-            average = $"""<p class="relative"><strong>{ratio.ToString("0.0", Invariant)}×</strong> the average flight ({Percent(training.DelayRate)} of all {training.Flights.ToString("N0", Invariant)} training flights were delayed)</p>""";
+            average = $"""<p class="relative"><strong>{Fixed(ratio, 1)}×</strong> the average flight ({Percent(training.DelayRate)} of all {training.Flights.ToString("N0", Invariant)} training flights were delayed)</p>""";
             averageMark = $"""<line class="average-mark" x1="{Math.Round(training.DelayRate * 100, 1).ToString(Invariant)}" x2="{Math.Round(training.DelayRate * 100, 1).ToString(Invariant)}" y1="0" y2="6"/>""";
             var airline = training.ByAirline.FirstOrDefault(a => a.Airline == airlineName);
             var byMonth = training.ByMonth.FirstOrDefault(m => m.Month == form.Month);
@@ -401,7 +401,17 @@ internal static class PageHtml
     private static string Tile(string name, string value, string hint) =>
         $"""<li class="tile"><span class="tile-value">{value}</span> <span class="tile-name">{name}</span> <span class="tile-hint">{hint}</span></li>""";
 
-    private static string Percent(double share, int digits = 1) => (share * 100).ToString("F" + digits.ToString(Invariant), Invariant) + "%";
+    private static string Percent(double share, int digits = 1) => Fixed(share * 100, digits) + "%";
+
+    /// <summary>
+    /// A number with <paramref name="digits"/> decimals, rounded as app.js's <c>fixed</c> rounds it (the same floating-point
+    /// steps, halves up), so the markup and the script never differ in the last digit.
+    /// </summary>
+    internal static string Fixed(double value, int digits)
+    {
+        var scale = Math.Pow(10, digits);
+        return (Math.Floor(value * scale + 0.5) / scale).ToString("F" + digits.ToString(Invariant), Invariant);
+    }
 
     private static string MonthName(int month) => Invariant.DateTimeFormat.GetMonthName(month);
 

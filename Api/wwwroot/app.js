@@ -58,7 +58,12 @@
     return document.querySelector(selector);
   }
 
-  const pct = (share, digits = 1) => (share * 100).toFixed(digits) + "%";
+  /** A number with digits decimals, halves up: the same steps as the server's PageHtml.Fixed, so both write the same figures. */
+  const fixed = (value, digits) => {
+    const scale = 10 ** digits;
+    return (Math.floor(value * scale + 0.5) / scale).toFixed(digits);
+  };
+  const pct = (share, digits = 1) => fixed(share * 100, digits) + "%";
 
   function duration(ms) {
     if (!Number.isFinite(ms) || ms < 0) return "–";
@@ -368,7 +373,7 @@
         svg("line", { class: "cut", x1: round1(THRESHOLD * 100), x2: round1(THRESHOLD * 100), y1: 0, y2: 6 })),
       el("p", { className: "scale", "aria-hidden": "true" }, el("span", { text: "0%" }), el("span", { text: `dotted: the average flight · solid: flagged from ${pct(THRESHOLD)}` }), el("span", { text: "100%" })),
       training
-        ? el("p", { className: "relative" }, el("strong", { text: `${(training.delayRate > 0 ? p.probability / training.delayRate : 0).toFixed(1)}×` }),
+        ? el("p", { className: "relative" }, el("strong", { text: `${fixed(training.delayRate > 0 ? p.probability / training.delayRate : 0, 1)}×` }),
           ` the average flight (${pct(training.delayRate)} of all ${count.format(training.flights)} training flights were delayed)`)
         : null,
       el("p", { className: "verdict " + kind, text: p.delayed ? "Flagged as a delay risk" : "Not flagged as a delay risk" }),
