@@ -312,7 +312,31 @@ public sealed partial class PageBrowserTests
         await Expect(job.Locator(".progress-text")).ToContainTextAsync("waiting for a retry");
         await Expect(job.Locator(".progress-text")).Not.ToContainTextAsync("left");
         await ScreenshotAsync(page, "job-waiting-for-retry");
-        await browser.Api.PostAsync($"/v1/jobs/{id}/cancel", null);
+
+        // Canceled while a worker still holds a chunk: the status says so (chunksInFlight) until the lease ends, and the
+        // ETag changes when it does, so a conditional poll sees the job settle.
+        var canceled = await (await browser.Api.PostAsync($"/v1/jobs/{id}/cancel", null)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("canceled", canceled.GetProperty("status").GetString());
+        Assert.False(canceled.TryGetProperty("retry", out var none) && none.ValueKind != JsonValueKind.Null, "a canceled job waits for no retry");
+        using (var scope = browser.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
+            await db.Chunks.Where(c => c.JobId == id && c.ChunkIndex == last)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ChunkStatus.Leased).SetProperty(c => c.LeaseExpiresAt, DateTime.UtcNow.AddMinutes(5)));
+        }
+        var held = await browser.Api.GetAsync($"/v1/jobs/{id}");
+        Assert.Equal(1, (await held.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("chunksInFlight").GetInt32());
+        using (var scope = browser.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
+            await db.Chunks.Where(c => c.JobId == id && c.ChunkIndex == last)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ChunkStatus.Pending).SetProperty(c => c.LeaseExpiresAt, (DateTime?)null));
+        }
+        var conditional = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{id}");
+        conditional.Headers.IfNoneMatch.Add(held.Headers.ETag!);
+        var settled = await browser.Api.SendAsync(conditional);
+        Assert.Equal(System.Net.HttpStatusCode.OK, settled.StatusCode);
+        Assert.Equal(0, (await settled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("chunksInFlight").GetInt32());
         watched.AssertNoErrors();
     }
 
