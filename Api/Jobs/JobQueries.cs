@@ -28,9 +28,10 @@ internal sealed class JobQueries(JobsDbContext db)
 
     /// <summary>
     /// What the job's chunks are doing now: how many a worker holds (lease not expired), and, while the job is active,
-    /// how many wait for another attempt after a failed one (released pending with an error), when the first is due
-    /// (<see cref="JobChunk.DispatchedAt"/> + <paramref name="stallTimeout"/>: the stall sweep's rule) and its error.
-    /// Succeeded and failed jobs have nothing in flight: no query.
+    /// how many wait to be sent again: released after a failed attempt (pending, with an error) or stalled in the hands
+    /// of a worker that stopped answering (lease expired). Each is due when the stall sweep takes it,
+    /// <see cref="JobChunk.DispatchedAt"/> + <paramref name="stallTimeout"/> and not before its lease ends; the first
+    /// due and its error are reported. Succeeded and failed jobs have nothing in flight: no query.
     /// </summary>
     public async Task<ChunkActivity> ChunkActivityAsync(Job job, DateTime now, TimeSpan stallTimeout, CancellationToken cancellationToken)
     {
@@ -38,11 +39,19 @@ internal sealed class JobQueries(JobsDbContext db)
         var chunks = db.Chunks.AsNoTracking().Where(c => c.JobId == job.Id);
         var inFlight = await chunks.CountAsync(c => c.Status == ChunkStatus.Leased && c.LeaseExpiresAt > now, cancellationToken);
         if (!Job.ActiveStatuses.Contains(job.Status)) return new ChunkActivity(inFlight, 0, null, null);
-        var retrying = chunks.Where(c => c.Status == ChunkStatus.Pending && c.Attempts > 0 && c.Error != null);
-        var waiting = await retrying.CountAsync(cancellationToken);
+        var stalled = chunks.Where(c => (c.Status == ChunkStatus.Pending && c.Attempts > 0 && c.Error != null)
+            || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt <= now));
+        var waiting = await stalled.CountAsync(cancellationToken);
         if (waiting == 0) return new ChunkActivity(inFlight, 0, null, null);
-        var first = await retrying.OrderBy(c => c.DispatchedAt).Select(c => new { c.DispatchedAt, c.Error }).FirstAsync(cancellationToken);
-        return new ChunkActivity(inFlight, waiting, DateTime.SpecifyKind(first.DispatchedAt, DateTimeKind.Utc) + stallTimeout, first.Error);
+        // The sweep takes them oldest dispatch first; a handful is enough to find the first due.
+        var first = (await stalled.OrderBy(c => c.DispatchedAt).Take(50).Select(c => new { c.DispatchedAt, c.LeaseExpiresAt, c.Error }).ToListAsync(cancellationToken))
+            .Select(c => (Due: Later(Utc(c.DispatchedAt) + stallTimeout, c.LeaseExpiresAt is { } lease ? Utc(lease) : DateTime.MinValue),
+                Error: c.Error ?? (c.LeaseExpiresAt is null ? null : "The worker scoring it stopped answering (its lease expired).")))
+            .MinBy(c => c.Due);
+        return new ChunkActivity(inFlight, waiting, first.Due, first.Error);
+
+        static DateTime Utc(DateTime time) => DateTime.SpecifyKind(time, DateTimeKind.Utc);
+        static DateTime Later(DateTime a, DateTime b) => a > b ? a : b;
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ public sealed record JobView(
     JobCallbackView? Callback,
     [property: Description("Chunks a worker is scoring right now (leased, lease not expired); a canceled job with some still settles them. For one job's status only: null in lists.")]
     int? ChunksInFlight = null,
-    [property: Description("Set while chunks of a running job wait for another attempt after a failed one: how many, when the next is due (plus up to Jobs:SweepInterval) and the last error. Null when none wait, and in lists.")]
+    [property: Description("Set while chunks of a running job wait to be sent again (after a failed attempt, or held by a worker that stopped answering): how many, when the first is due (plus up to Jobs:SweepInterval) and its last error. Null when none wait, and in lists.")]
     JobRetryView? Retry = null)
 {
     /// <summary>A job as clients see it.</summary>
@@ -63,11 +63,12 @@ public sealed record JobView(
 }
 
 /// <summary>
-/// Chunks of a running job waiting for another attempt after a failed one: how many, when the first of them is due
-/// again (the stall sweep sends it then; it may be up to <c>Jobs:SweepInterval</c> later), and the last error.
+/// Chunks of a running job waiting to be sent again (after a failed attempt, or stalled with a worker whose lease
+/// expired): how many, when the first of them is due (the stall sweep sends it then; it may be up to
+/// <c>Jobs:SweepInterval</c> later), and its last error.
 /// </summary>
 public sealed record JobRetryView(
-    [property: Description("Chunks waiting for another attempt.")] int Chunks,
+    [property: Description("Chunks waiting to be sent again.")] int Chunks,
     [property: Description("When the first of them is sent again (UTC; the sweep may take up to Jobs:SweepInterval more). In the past: due now.")] DateTime NextAttemptAt,
     [property: Description("Why the last attempt failed.")] string? LastError);
 

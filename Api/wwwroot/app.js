@@ -696,7 +696,7 @@
         const due = Date.parse(job.retry.nextAttemptAt);
         const chunks = job.retry.chunks === 1 ? "1 chunk" : `${count.format(job.retry.chunks)} chunks`;
         const when = due > now ? `next attempt at ${new Date(due).toLocaleTimeString()} (in about ${duration(due - now)})` : "next attempt due now";
-        this.notice.textContent = `Waiting to retry ${chunks} after a failed attempt: ${when}.` + (job.retry.lastError ? ` Last error: ${job.retry.lastError}` : "");
+        this.notice.textContent = `Waiting to retry ${chunks}: ${when}.` + (job.retry.lastError ? ` Last error: ${job.retry.lastError}` : "");
         this.notice.hidden = false;
       } else {
         this.notice.hidden = true;

@@ -301,12 +301,25 @@ public sealed partial class PageBrowserTests
         Assert.Equal(due, retry.GetProperty("nextAttemptAt").GetDateTime().ToUniversalTime(), TimeSpan.FromSeconds(1));
         Assert.Equal("Simulated: the database timed out", retry.GetProperty("lastError").GetString());
 
+        // A chunk stalled with a worker that stopped answering (lease expired) waits too; it is due later, so the first stays.
+        using (var scope = browser.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
+            Assert.Equal(1, await db.Chunks.Where(c => c.JobId == id && c.ChunkIndex == last - 1 && c.Status == ChunkStatus.Pending)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ChunkStatus.Leased).SetProperty(c => c.LeaseExpiresAt, DateTime.UtcNow.AddSeconds(-1))
+                    .SetProperty(c => c.DispatchedAt, due.AddSeconds(30) - stall)));
+        }
+        retry = (await browser.Api.GetJobAsync(id)).GetProperty("retry");
+        Assert.Equal(2, retry.GetProperty("chunks").GetInt32());
+        Assert.Equal(due, retry.GetProperty("nextAttemptAt").GetDateTime().ToUniversalTime(), TimeSpan.FromSeconds(1));
+        Assert.Equal("Simulated: the database timed out", retry.GetProperty("lastError").GetString());
+
         await using var watched = await browser.OpenAsync();
         var page = watched.Page;
         await page.GotoAsync($"/#jobs/{id}");
         var job = page.Locator($"#job-details article[data-job='{id}']");
         var notice = job.Locator(".retry-notice");
-        await Expect(notice).ToContainTextAsync("Waiting to retry 1 chunk after a failed attempt: next attempt at ");
+        await Expect(notice).ToContainTextAsync("Waiting to retry 2 chunks: next attempt at ");
         await Expect(notice).ToContainTextAsync(new Regex(@"\(in about [\d.]+ s\)"));
         await Expect(notice).ToContainTextAsync("Last error: Simulated: the database timed out");
         await Expect(job.Locator(".progress-text")).ToContainTextAsync("waiting for a retry");
