@@ -53,7 +53,7 @@ public partial class ServiceEndpointTests(ApiFactory factory) : IClassFixture<Ap
         var openApi = await _client.GetStringAsync("/openapi/v1.json");
         Assert.Contains("Precision of the `delayed` label on the test set", openApi);
         Assert.Contains("Per airline and flight type (I, N)", openApi);
-        Assert.Contains("wait for another attempt", openApi);
+        Assert.Contains("wait to be sent again", openApi);
     }
 
     [Theory]
