@@ -128,7 +128,17 @@ public sealed partial class PageBrowserTests
         await Expect(meaning).ToContainTextAsync($"the mean chance was {Pct(calibration.GetProperty("meanProbability").GetDouble())}, and {Pct(calibration.GetProperty("observedRate").GetDouble())} were delayed");
         await Expect(meaning).ToContainTextAsync($"Brier score {calibration.GetProperty("brier").GetDouble().ToString("0.0000", Invariant)}");
         await AssertReadableAsync(page);
-        await page.Locator(".split:has(#reliability-chart)").ScreenshotAsync(new() { Path = Path.Combine(browser.Screenshots, "model-reliability.png") });
+        // The table too: open under the chart, for the closing note.
+        await page.Locator("figure:has(#reliability-chart) summary").ClickAsync();
+        await Expect(page.Locator("#reliability-table")).ToBeVisibleAsync();
+        // Clipped from the whole page (scrolled to the top), so the sticky header does not cover it.
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        var box = (await page.Locator(".split:has(#reliability-chart)").BoundingBoxAsync())!;
+        await page.ScreenshotAsync(new()
+        {
+            Path = Path.Combine(browser.Screenshots, "model-reliability.png"), FullPage = true,
+            Clip = new Clip { X = box.X - 8, Y = box.Y - 56, Width = box.Width + 16, Height = box.Height + 64 },
+        });
         watched.AssertNoErrors();
     }
 
