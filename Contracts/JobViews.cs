@@ -22,6 +22,8 @@ namespace FlightDelay.Contracts;
 /// <param name="Error">Why it failed, null otherwise.</param>
 /// <param name="Links">Where to find the job and its parts (paths relative to the service).</param>
 /// <param name="Callback">The job's callback, null when it was submitted without <c>Callback-Url</c>.</param>
+/// <param name="ChunksInFlight">Chunks a worker is scoring right now; for one job's status only, null in lists.</param>
+/// <param name="Retry">Chunks waiting to be sent again and when; null when none wait, and in lists.</param>
 public sealed record JobView(
     Guid Id,
     [property: Description("What the client called the job: ?name= or its upload's file name; null when none was given.")] string? Name,
@@ -38,12 +40,29 @@ public sealed record JobView(
     string? ModelVersion,
     string? Error,
     JobLinks Links,
-    JobCallbackView? Callback)
+    JobCallbackView? Callback,
+    [property: Description("Chunks a worker is scoring right now (leased, lease not expired); a canceled job with some still settles them. For one job's status only: null in lists.")]
+    int? ChunksInFlight = null,
+    [property: Description("Set while chunks of a running job wait to be sent again (after a failed attempt, or held by a worker that stopped answering): how many, when the first is due (plus up to Jobs:SweepInterval) and its last error. Null when none wait, and in lists.")]
+    JobRetryView? Retry = null)
 {
     /// <summary>Whether the job has ended (<c>succeeded</c>, <c>failed</c> or <c>canceled</c>): its status no longer changes.</summary>
     [JsonIgnore]
     public bool IsFinal => JobStatuses.IsFinal(Status);
 }
+
+/// <summary>
+/// Chunks of a running job waiting to be sent again (after a failed attempt, or stalled with a worker whose lease
+/// expired): how many, when the first of them is due (the stall sweep sends it then; it may be up to
+/// <c>Jobs:SweepInterval</c> later), and its last error.
+/// </summary>
+/// <param name="Chunks">Chunks waiting to be sent again.</param>
+/// <param name="NextAttemptAt">When the first of them is sent again (UTC); in the past: due now.</param>
+/// <param name="LastError">Why the last attempt failed.</param>
+public sealed record JobRetryView(
+    [property: Description("Chunks waiting to be sent again.")] int Chunks,
+    [property: Description("When the first of them is sent again (UTC; the sweep may take up to Jobs:SweepInterval more). In the past: due now.")] DateTime NextAttemptAt,
+    [property: Description("Why the last attempt failed.")] string? LastError);
 
 /// <summary>The names a job's <see cref="JobView.Status"/> takes.</summary>
 public static class JobStatuses
@@ -137,12 +156,18 @@ public sealed record JobCallbackView(
 /// <param name="DurationMs">How long the POST took, in milliseconds.</param>
 public sealed record JobCallbackAttemptView(int Attempt, Guid DeliveryId, DateTime AttemptedAt, int? StatusCode, string? Error, int DurationMs);
 
-/// <summary>What a job's results look like so far (<c>GET /v1/jobs/{id}/summary</c>): how the probabilities spread and how many flights of each airline look delayed.</summary>
+/// <summary>
+/// What a job's results look like so far (<c>GET /v1/jobs/{id}/summary</c>): how the probabilities spread, how many
+/// flights of each airline are labelled delayed, how many delays to expect (the sum of the calibrated probabilities)
+/// and how many the training data's delay rates would give the same flights (the historical reference).
+/// </summary>
 /// <param name="JobId">The job.</param>
 /// <param name="Status">Its status when read.</param>
 /// <param name="TotalRows">Rows in the job.</param>
 /// <param name="ScoredRows">Rows scored so far.</param>
-/// <param name="DelayedRows">Scored rows predicted delayed.</param>
+/// <param name="DelayedRows">Scored rows labelled delayed.</param>
+/// <param name="ExpectedDelayed">Delayed flights to expect among the scored rows: the sum of their probabilities.</param>
+/// <param name="HistoricalDelayed">The same rows at their airline's training delay rate; null without training statistics.</param>
 /// <param name="Histogram">Ten bins of probability, 0 to 1.</param>
 /// <param name="ByAirline">Each airline with rows in the job.</param>
 public sealed record JobSummaryView(
@@ -150,7 +175,10 @@ public sealed record JobSummaryView(
     string Status,
     int TotalRows,
     int ScoredRows,
-    int DelayedRows,
+    [property: Description("Scored rows labelled delayed (probability at or above the model's decision threshold).")] int DelayedRows,
+    [property: Description("Delayed flights to expect among the scored rows: the sum of their calibrated probabilities.")] double ExpectedDelayed,
+    [property: Description("Delayed flights the training data's delay rates give the same rows: each row at its airline's historical rate (rows naming no airline at the overall rate). Null when the model card has no training statistics.")]
+    double? HistoricalDelayed,
     IReadOnlyList<ProbabilityBin> Histogram,
     IReadOnlyList<AirlineShare> ByAirline);
 
@@ -168,4 +196,14 @@ public sealed record ProbabilityBin(double From, double To, int Count);
 /// <param name="Rows">Its scored rows.</param>
 /// <param name="Delayed">Of those, predicted delayed.</param>
 /// <param name="DelayedShare">Delayed / rows, 0 to 1, four decimals.</param>
-public sealed record AirlineShare(string Airline, int Rows, int Delayed, double DelayedShare);
+/// <param name="ExpectedDelayed">Delayed flights to expect among these rows: the sum of their probabilities.</param>
+/// <param name="ExpectedShare">ExpectedDelayed / Rows: the mean probability.</param>
+/// <param name="HistoricalRate">The airline's delay rate in the training data; null without training statistics.</param>
+public sealed record AirlineShare(
+    string Airline,
+    int Rows,
+    int Delayed,
+    double DelayedShare,
+    [property: Description("Delayed flights to expect among these rows: the sum of their calibrated probabilities.")] double ExpectedDelayed,
+    [property: Description("ExpectedDelayed / Rows: the mean calibrated probability.")] double ExpectedShare,
+    [property: Description("The airline's delay rate in the training data (the overall rate for \"other\"); null when the model card has none.")] double? HistoricalRate);

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -65,17 +66,28 @@ public sealed record ReliabilityBand(double From, double To, int Flights, double
 /// <summary>One point of the ROC curve: predicting "delayed" when the probability is at least <see cref="Threshold"/>.</summary>
 public sealed record RocPoint(double Threshold, double FalsePositiveRate, double TruePositiveRate);
 
-/// <summary>How often flights were delayed in the training data, overall, by airline (in schema order) and by month.</summary>
+/// <summary>
+/// How often flights were delayed in the training data, overall, by airline (in schema order), by month and by airline
+/// and flight type (<see cref="ByAirlineType"/>: every airline with <c>I</c> and <c>N</c>, zero flights included, so a
+/// reader can tell a combination the model never saw; null in cards written before it existed).
+/// </summary>
 public sealed record TrainingStatistics(
-    int Flights,
-    int Delayed,
-    double DelayRate,
-    IReadOnlyList<AirlineDelayRate> ByAirline,
-    IReadOnlyList<MonthDelayRate> ByMonth);
+    [property: Description("Training flights.")] int Flights,
+    [property: Description("Training flights delayed more than 15 minutes.")] int Delayed,
+    [property: Description("Delayed / Flights: the base rate of a delay.")] double DelayRate,
+    [property: Description("Per airline, in the schema's order.")] IReadOnlyList<AirlineDelayRate> ByAirline,
+    [property: Description("Per month, January to December.")] IReadOnlyList<MonthDelayRate> ByMonth,
+    [property: Description("Per airline and flight type (I, N), every combination, those with no training flights included (flights 0, delayRate 0). Few flights mean a rough estimate.")]
+    IReadOnlyList<AirlineTypeDelayRate>? ByAirlineType = null);
 
+/// <summary>One airline's training flights, how many were delayed and the share.</summary>
 public sealed record AirlineDelayRate(string Airline, int Flights, int Delayed, double DelayRate);
 
+/// <summary>One month's training flights, how many were delayed and the share.</summary>
 public sealed record MonthDelayRate(int Month, int Flights, int Delayed, double DelayRate);
+
+/// <summary>One airline's training flights of one type (<c>I</c> or <c>N</c>), how many were delayed and the share (0 when none flew).</summary>
+public sealed record AirlineTypeDelayRate(string Airline, string FlightType, int Flights, int Delayed, double DelayRate);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(ModelCard))]

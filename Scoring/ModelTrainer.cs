@@ -244,11 +244,12 @@ public static class ModelTrainer
         return curve;
     }
 
-    /// <summary>Delay rates in the training data, overall, by airline and by month (the one-hot columns say which).</summary>
+    /// <summary>Delay rates in the training data, overall, by airline, by month and by airline and flight type (the one-hot columns say which).</summary>
     internal static TrainingStatistics Describe(List<FlightRow> rows)
     {
         var airlines = new (int Flights, int Delayed)[FlightSchema.Airlines.Count];
         var months = new (int Flights, int Delayed)[12];
+        var types = new (int Flights, int Delayed)[FlightSchema.Airlines.Count, FlightSchema.FlightTypes.Count];
         foreach (var row in rows)
         {
             var delayed = row.Label ? 1 : 0;
@@ -256,6 +257,8 @@ public static class ModelTrainer
             if (airline >= 0) airlines[airline] = (airlines[airline].Flights + 1, airlines[airline].Delayed + delayed);
             var month = Array.IndexOf(row.Features, 1f, FlightSchema.MonthOffset, 12) - FlightSchema.MonthOffset;
             if (month >= 0) months[month] = (months[month].Flights + 1, months[month].Delayed + delayed);
+            var type = Array.IndexOf(row.Features, 1f, FlightSchema.FlightTypeOffset, FlightSchema.FlightTypes.Count) - FlightSchema.FlightTypeOffset;
+            if (airline >= 0 && type >= 0) types[airline, type] = (types[airline, type].Flights + 1, types[airline, type].Delayed + delayed);
         }
 
         static double Rate(int delayed, int flights) => flights == 0 ? 0 : Math.Round(delayed / (double)flights, 4);
@@ -265,6 +268,8 @@ public static class ModelTrainer
             totalDelayed,
             Rate(totalDelayed, rows.Count),
             [.. airlines.Select((a, i) => new AirlineDelayRate(FlightSchema.Airlines[i], a.Flights, a.Delayed, Rate(a.Delayed, a.Flights)))],
-            [.. months.Select((m, i) => new MonthDelayRate(i + 1, m.Flights, m.Delayed, Rate(m.Delayed, m.Flights)))]);
+            [.. months.Select((m, i) => new MonthDelayRate(i + 1, m.Flights, m.Delayed, Rate(m.Delayed, m.Flights)))],
+            [.. Enumerable.Range(0, FlightSchema.Airlines.Count).SelectMany(a => Enumerable.Range(0, FlightSchema.FlightTypes.Count).Select(t =>
+                new AirlineTypeDelayRate(FlightSchema.Airlines[a], FlightSchema.FlightTypes[t], types[a, t].Flights, types[a, t].Delayed, Rate(types[a, t].Delayed, types[a, t].Flights))))]);
     }
 }

@@ -174,19 +174,21 @@ public static class JobEndpoints
         };
     }
 
-    internal static async Task<Results<Ok<JobView>, StatusCodeHttpResult, ProblemHttpResult>> Get(Guid id, HttpContext context, CurrentClient client, JobQueries queries)
+    internal static async Task<Results<Ok<JobView>, StatusCodeHttpResult, ProblemHttpResult>> Get(Guid id, HttpContext context, CurrentClient client, JobQueries queries,
+        TimeProvider clock, IOptions<JobOptions> options)
     {
         if (await queries.FindAsync(id, client.Owner, context.RequestAborted) is not { } job)
             return Problems.NotFound($"There is no job {id}.");
 
-        var etag = ETag(job);
+        var activity = await queries.ChunkActivityAsync(job, clock.GetUtcNow().UtcDateTime, options.Value.StallTimeout, context.RequestAborted);
+        var etag = ETag(job, activity);
         context.Response.Headers.ETag = etag;
         if (!Job.IsFinal(job.Status))
             context.Response.Headers.RetryAfter = "2";
         if (HttpConventions.IsNotModified(context.Request, etag))
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         var attempts = job.CallbackUrl is null ? null : await queries.CallbackAttemptsAsync(id, context.RequestAborted);
-        return TypedResults.Ok(JobViews.Of(job, attempts));
+        return TypedResults.Ok(JobViews.Of(job, attempts, activity));
     }
 
     /// <summary><c>GET /v1/jobs</c>'s query: <c>status</c> (a job status name), <c>offset</c> (default 0) and <c>limit</c> (1 to 100, default 20).</summary>
@@ -315,12 +317,15 @@ public static class JobEndpoints
         return TypedResults.Empty;
     }
 
-    internal static async Task<Results<Ok<JobView>, ProblemHttpResult>> Cancel(Guid id, CurrentClient client, JobLifecycle lifecycle, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<JobView>, ProblemHttpResult>> Cancel(Guid id, CurrentClient client, JobLifecycle lifecycle, JobQueries queries,
+        TimeProvider clock, IOptions<JobOptions> options, CancellationToken cancellationToken)
     {
         var outcome = await lifecycle.CancelAsync(id, client.Owner, cancellationToken);
         return outcome.Result switch
         {
-            CancelResult.Canceled => TypedResults.Ok(JobViews.Of(outcome.Job!)),
+            // With the chunks still in flight, so a client can say "canceling" until they settle.
+            CancelResult.Canceled => TypedResults.Ok(JobViews.Of(outcome.Job!, activity:
+                await queries.ChunkActivityAsync(outcome.Job!, clock.GetUtcNow().UtcDateTime, options.Value.StallTimeout, cancellationToken))),
             CancelResult.AlreadyFinal => Problems.Conflict($"Job {id} is already {JobViews.StatusName(outcome.Job!.Status)}."),
             _ => Problems.NotFound($"There is no job {id}."),
         };
@@ -343,9 +348,11 @@ public static class JobEndpoints
             ? TypedResults.NoContent()
             : Problems.NotFound($"There is no job {id}.");
 
-    private static string ETag(Job job)
+    private static string ETag(Job job, ChunkActivity activity)
     {
-        var state = $"{job.Status}|{job.ProcessedRows}|{job.FailedRows}|{job.ChunksDone}|{job.StartedAt?.Ticks}|{job.FinishedAt?.Ticks}|{job.Error}|{job.CallbackState}|{job.CallbackAttempts}";
+        // The chunks' activity is part of what a poll sees: a retry scheduled or a canceled job's last chunk settling changes the tag.
+        var state = $"{job.Status}|{job.ProcessedRows}|{job.FailedRows}|{job.ChunksDone}|{job.StartedAt?.Ticks}|{job.FinishedAt?.Ticks}|{job.Error}|{job.CallbackState}|{job.CallbackAttempts}" +
+            $"|{activity.InFlight}|{activity.Waiting}|{activity.NextRetryAt?.Ticks}";
         return $"\"{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(state)))[..16]}\"";
     }
 }

@@ -28,6 +28,34 @@ internal sealed class JobQueries(JobsDbContext db)
         db.CallbackAttempts.AsNoTracking().Where(a => a.JobId == id).OrderBy(a => a.Attempt).ToListAsync(cancellationToken);
 
     /// <summary>
+    /// What the job's chunks are doing now: how many a worker holds (lease not expired), and, while the job is active,
+    /// how many wait to be sent again: released after a failed attempt (pending, with an error) or stalled in the hands
+    /// of a worker that stopped answering (lease expired). Each is due when the stall sweep takes it,
+    /// <see cref="JobChunk.DispatchedAt"/> + <paramref name="stallTimeout"/> and not before its lease ends; the first
+    /// due and its error are reported. Succeeded and failed jobs have nothing in flight: no query.
+    /// </summary>
+    public async Task<ChunkActivity> ChunkActivityAsync(Job job, DateTime now, TimeSpan stallTimeout, CancellationToken cancellationToken)
+    {
+        if (job.Status is JobStatus.Succeeded or JobStatus.Failed) return new ChunkActivity(0, 0, null, null);
+        var chunks = db.Chunks.AsNoTracking().Where(c => c.JobId == job.Id);
+        var inFlight = await chunks.CountAsync(c => c.Status == ChunkStatus.Leased && c.LeaseExpiresAt > now, cancellationToken);
+        if (!Job.ActiveStatuses.Contains(job.Status)) return new ChunkActivity(inFlight, 0, null, null);
+        var stalled = chunks.Where(c => (c.Status == ChunkStatus.Pending && c.Attempts > 0 && c.Error != null)
+            || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt <= now));
+        var waiting = await stalled.CountAsync(cancellationToken);
+        if (waiting == 0) return new ChunkActivity(inFlight, 0, null, null);
+        // The sweep takes them oldest dispatch first; a handful is enough to find the first due.
+        var first = (await stalled.OrderBy(c => c.DispatchedAt).Take(50).Select(c => new { c.DispatchedAt, c.LeaseExpiresAt, c.Error }).ToListAsync(cancellationToken))
+            .Select(c => (Due: Later(Utc(c.DispatchedAt) + stallTimeout, c.LeaseExpiresAt is { } lease ? Utc(lease) : DateTime.MinValue),
+                Error: c.Error ?? (c.LeaseExpiresAt is null ? null : "The worker scoring it stopped answering (its lease expired).")))
+            .MinBy(c => c.Due);
+        return new ChunkActivity(inFlight, waiting, first.Due, first.Error);
+
+        static DateTime Utc(DateTime time) => DateTime.SpecifyKind(time, DateTimeKind.Utc);
+        static DateTime Later(DateTime a, DateTime b) => a > b ? a : b;
+    }
+
+    /// <summary>
     /// Up to <paramref name="take"/> of the owner's jobs, newest first, from <paramref name="skip"/>, optionally in one
     /// status and with a name containing <paramref name="search"/> (any case).
     /// </summary>
@@ -244,11 +272,14 @@ internal sealed class JobQueries(JobsDbContext db)
         }
     }
 
-    /// <summary>The probability histogram (<paramref name="bins"/> bins over [0, 1]) and rows and delayed rows by airline index (the last is "other").</summary>
-    public async Task<(int[] Histogram, (int Rows, int Delayed)[] Airlines)> SummaryAsync(Job job, int bins, CancellationToken cancellationToken)
+    /// <summary>
+    /// The probability histogram (<paramref name="bins"/> bins over [0, 1]) and, by airline index (the last is "other"),
+    /// rows, rows labelled delayed and the sum of their probabilities (the delays to expect).
+    /// </summary>
+    public async Task<(int[] Histogram, (int Rows, int Delayed, double Expected)[] Airlines)> SummaryAsync(Job job, int bins, CancellationToken cancellationToken)
     {
         var histogram = new int[bins];
-        var airlines = new (int Rows, int Delayed)[FlightSchema.Airlines.Count + 1];
+        var airlines = new (int Rows, int Delayed, double Expected)[FlightSchema.Airlines.Count + 1];
         // One chunk at a time: its inputs say each row's airline, its results what was predicted. Memory stays one chunk.
         var chunks = ScoredChunksWithInputs(job, withInputs: true);
         var features = ArrayPool<float>.Shared.Rent(job.ChunkSize * FlightSchema.FeatureCount);
@@ -264,7 +295,7 @@ internal sealed class JobQueries(JobsDbContext db)
                     var (delayed, probability) = ResultBytes.Read(chunk.Results, row);
                     histogram[Math.Clamp((int)(probability * bins), 0, bins - 1)]++;
                     var airline = row < inputs ? AirlineIndex(features.AsSpan(row * FlightSchema.FeatureCount, FlightSchema.FeatureCount)) : FlightSchema.Airlines.Count;
-                    airlines[airline] = (airlines[airline].Rows + 1, airlines[airline].Delayed + (delayed ? 1 : 0));
+                    airlines[airline] = (airlines[airline].Rows + 1, airlines[airline].Delayed + (delayed ? 1 : 0), airlines[airline].Expected + probability);
                 }
             }
         }

@@ -6,8 +6,11 @@ namespace FlightDelay.Api.Jobs;
 /// <summary>The stored job as clients see it: the views of FlightDelay.Contracts, which the client library shares.</summary>
 public static class JobViews
 {
+    /// <summary>A job as clients see it.</summary>
+    /// <param name="job">The stored job.</param>
     /// <param name="attempts">The callback's attempts, for one job's status; null in lists.</param>
-    public static JobView Of(Job job, IReadOnlyList<JobCallbackAttempt>? attempts = null) => new(
+    /// <param name="activity">What its chunks are doing, for one job's status; null in lists.</param>
+    public static JobView Of(Job job, IReadOnlyList<JobCallbackAttempt>? attempts = null, ChunkActivity? activity = null) => new(
         job.Id,
         job.Name,
         StatusName(job.Status),
@@ -30,7 +33,13 @@ public static class JobViews
             job.CallbackState?.ToString().ToLowerInvariant() ?? "waiting",
             job.CallbackAttempts,
             job.CallbackState == CallbackState.Pending ? job.CallbackNextAttemptAt : null,
-            attempts?.Select(a => new JobCallbackAttemptView(a.Attempt, a.DeliveryId, a.AttemptedAt, a.StatusCode, a.Error, a.DurationMs)).ToList()));
+            attempts?.Select(a => new JobCallbackAttemptView(a.Attempt, a.DeliveryId, a.AttemptedAt, a.StatusCode, a.Error, a.DurationMs)).ToList()),
+        activity?.InFlight,
+        activity is { Waiting: > 0, NextRetryAt: { } next } ? new JobRetryView(activity.Waiting, next, activity.LastError) : null);
 
+    /// <summary>The status as the API spells it: <c>queued</c>, <c>running</c>, <c>succeeded</c>, <c>failed</c> or <c>canceled</c>.</summary>
     public static string StatusName(JobStatus status) => status.ToString().ToLowerInvariant();
 }
+
+/// <summary>What a job's chunks are doing: scored right now, and waiting for a retry (the first due when, after what error).</summary>
+public sealed record ChunkActivity(int InFlight, int Waiting, DateTime? NextRetryAt, string? LastError);

@@ -27,7 +27,7 @@ internal static class PageHtml
             <head>
               <meta charset="utf-8">
               <meta name="viewport" content="width=device-width, initial-scale=1">
-              <title>FlightDelay: will my flight from Santiago be delayed?</title>
+              <title>Predict a delay · FlightDelay</title>
               <link rel="stylesheet" href="/app.css">
               <link rel="icon" href="/favicon.svg" type="image/svg+xml">
               <script src="/app.js" defer></script>
@@ -48,7 +48,7 @@ internal static class PageHtml
                 <p id="key-state" class="key-state" hidden>API key in use <button type="button" id="key-forget" class="link">Forget it</button></p>
               </div>
             </header>
-            <main id="main">
+            <main id="main" data-max-upload-bytes="{jobs.MaxUploadBytes.ToString(Invariant)}" data-few-flights="{FewTrainingFlights.ToString(Invariant)}">
             {PredictSection(model, form, result, errors)}
             {BatchSection(jobs)}
             {JobsSection()}
@@ -59,7 +59,8 @@ internal static class PageHtml
               <a href="/docs">API docs</a> · <a href="/openapi/v1.json">OpenAPI</a> · <a href="/v1/model">Model card (JSON)</a> · <a href="/health/ready">Health</a></p>
             </footer>
             {KeyDialog()}
-            <script type="application/json" id="model-card">{JsonSerializer.Serialize(card, ApiJsonContext.Default.ModelCard)}</script>
+            {CancelDialog()}
+            <script type="application/json" id="model-card">{JsonSerializer.Serialize(ModelInfo.ModelEndpoints.Describe(card), ApiJsonContext.Default.ModelCardResponse)}</script>
             </body>
             </html>
             """;
@@ -103,32 +104,79 @@ internal static class PageHtml
             """;
     }
 
-    /// <summary>The answer to one flight; <c>app.js</c> renders the same markup from <c>/v1/predictions</c>.</summary>
+    /// <summary>Below this many training flights of an airline and type, the answer cautions that the estimate is rough.</summary>
+    public const int FewTrainingFlights = 100;
+
+    /// <summary>
+    /// The answer to one flight; <c>app.js</c> renders the same markup from <c>/v1/predictions</c> (and adds the
+    /// twelve-month strip). Every figure comes from the prediction or the model card: the calibrated chance, how it
+    /// compares with the average flight, the airline's and the month's delay rates in the training data, what the
+    /// flag is worth (its threshold and hit rate on the test set) and a caution when the training data hardly had the
+    /// airline and type.
+    /// </summary>
     private static string Answer(FlightModel model, FlightForm form, Prediction p)
     {
+        var card = ModelInfo.ModelEndpoints.Describe(model.Card);
         var percent = Percent(p.Probability);
         var width = Math.Round(p.Probability * 100, 1).ToString(Invariant);
         var kind = p.Delayed ? "delayed" : "on-time";
         // Names match case-insensitively: show the schema's spelling.
         var airlineName = FlightSchema.Airlines.FirstOrDefault(a => string.Equals(a, form.Airline?.Trim(), StringComparison.OrdinalIgnoreCase)) ?? form.Airline ?? "";
-        var type = string.Equals(form.FlightType?.Trim(), "I", StringComparison.OrdinalIgnoreCase) ? "International" : "National";
-        var context = "";
-        if (model.Card.Training is { } training && form.Month is { } month)
+        var typeCode = string.Equals(form.FlightType?.Trim(), "I", StringComparison.OrdinalIgnoreCase) ? "I" : "N";
+        var type = typeCode == "I" ? "International" : "National";
+        var monthName = MonthName(form.Month ?? 1);
+        var training = card.Training;
+        var calibration = card.Calibration;
+
+        var average = "";
+        var rates = "";
+        var caution = "";
+        var averageMark = "";
+        if (training is not null)
         {
-            var airline = training.ByAirline.FirstOrDefault(a => string.Equals(a.Airline, form.Airline?.Trim(), StringComparison.OrdinalIgnoreCase));
-            var byMonth = training.ByMonth.FirstOrDefault(m => m.Month == month);
-            if (airline is not null && byMonth is not null)
-                context = $"""<p class="context">In 2017, {Percent(airline.DelayRate)} of {Encoder.Encode(airline.Airline)}'s flights and {Percent(byMonth.DelayRate)} of all {MonthName(month)} flights were delayed ({Percent(training.DelayRate)} of all flights).</p>""";
+            var ratio = training.DelayRate > 0 ? p.Probability / training.DelayRate : 0;
+            average = $"""<p class="relative"><strong>{Fixed(ratio, 1)}×</strong> the average flight ({Percent(training.DelayRate)} of all {training.Flights.ToString("N0", Invariant)} training flights were delayed)</p>""";
+            averageMark = $"""<line class="average-mark" x1="{Math.Round(training.DelayRate * 100, 1).ToString(Invariant)}" x2="{Math.Round(training.DelayRate * 100, 1).ToString(Invariant)}" y1="0" y2="6"/>""";
+            var airline = training.ByAirline.FirstOrDefault(a => a.Airline == airlineName);
+            var byMonth = training.ByMonth.FirstOrDefault(m => m.Month == form.Month);
+            var combo = training.ByAirlineType?.FirstOrDefault(c => c.Airline == airlineName && c.FlightType == typeCode);
+            var items = new StringBuilder();
+            if (airline is not null)
+                items.Append(Invariant, $"<li>{Encoder.Encode(airlineName)}, all flights: <strong>{Percent(airline.DelayRate)}</strong> of {airline.Flights.ToString("N0", Invariant)} delayed</li>");
+            if (byMonth is not null)
+                items.Append(Invariant, $"<li>All {monthName} flights: <strong>{Percent(byMonth.DelayRate)}</strong> of {byMonth.Flights.ToString("N0", Invariant)} delayed</li>");
+            if (combo is { Flights: > 0 })
+                items.Append(Invariant, $"<li>{Encoder.Encode(airlineName)}, {type.ToLowerInvariant()}: <strong>{Percent(combo.DelayRate)}</strong> of {combo.Flights.ToString("N0", Invariant)} delayed</li>");
+            rates = $"""<p class="rates-title">What happened in the training data (2017):</p><ul class="rates">{items}</ul>""";
+            if (combo is { Flights: 0 })
+                caution = $"""<p class="caution" role="note"><strong>No training flights:</strong> the training data has no {type.ToLowerInvariant()} flights of {Encoder.Encode(airlineName)}. This chance is pieced together from the airline's other flights and the month; treat it with care.</p>""";
+            else if (combo is { Flights: < FewTrainingFlights })
+                caution = $"""<p class="caution" role="note"><strong>Few training flights:</strong> only {combo.Flights.ToString("N0", Invariant)} {type.ToLowerInvariant()} flights of {Encoder.Encode(airlineName)} in the training data, so this chance is a rough estimate.</p>""";
+        }
+
+        var threshold = calibration?.DecisionThreshold ?? 0.5;
+        var cut = Math.Round(threshold * 100, 1).ToString(Invariant);
+        var verdictWhy = "";
+        if (calibration is not null)
+        {
+            var cm = card.Metrics.ConfusionMatrix;
+            var missed = cm[1][0] + cm[0][0] == 0 ? 0 : cm[1][0] / (double)(cm[1][0] + cm[0][0]);
+            verdictWhy = p.Delayed
+                ? $"""<p class="verdict-why">The model flags flights from a {Percent(threshold)} chance on, to catch most delays ({Percent(calibration.CatchRate)} of them in testing). Its hit rate: <strong>{Percent(calibration.HitRate)}</strong> of the flights it flagged in testing were delayed. Read the flag as "worth watching", not "will be delayed".</p>"""
+                : $"""<p class="verdict-why">The model flags flights from a {Percent(threshold)} chance on. Of the flights it did not flag in testing, <strong>{Percent(missed)}</strong> were delayed all the same.</p>""";
         }
 
         return $"""
             <div class="answer">
-              <p class="verdict {kind}">{(p.Delayed ? "Likely delayed" : "Likely on time")}</p>
-              <p class="flight">{Encoder.Encode(airlineName)} · {type} · {MonthName(form.Month ?? 1)}</p>
-              <p class="probability">Probability of a delay over 15 minutes: <strong>{percent}</strong></p>
-              <svg class="prob-bar" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" aria-label="Delay probability {percent}; from 50% on, a flight is predicted delayed."><rect class="track" width="100" height="6"/><rect class="fill {kind}" width="{width}" height="6"/><line class="cut" x1="50" x2="50" y1="0" y2="6"/></svg>
-              <p class="scale" aria-hidden="true"><span>0%</span><span>50%: predicted delayed from here</span><span>100%</span></p>
-              {context}
+              <p class="chance"><strong class="chance-value">{percent}</strong> chance of a delay over 15 minutes</p>
+              <p class="flight">{Encoder.Encode(airlineName)} · {type} · {monthName}</p>
+              <svg class="prob-bar" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" aria-label="Chance of a delay {percent}; the model flags a flight from {Percent(threshold)}."><rect class="track" width="100" height="6"/><rect class="fill {kind}" width="{width}" height="6"/>{averageMark}<line class="cut" x1="{cut}" x2="{cut}" y1="0" y2="6"/></svg>
+              <p class="scale" aria-hidden="true"><span>0%</span><span>dotted: the average flight · solid: flagged from {Percent(threshold)}</span><span>100%</span></p>
+              {average}
+              <p class="verdict {kind}">{(p.Delayed ? "Flagged as a delay risk" : "Not flagged as a delay risk")}</p>
+              {verdictWhy}
+              {caution}
+              {rates}
               <p class="model-version">Model <code>{Encoder.Encode(model.Version)}</code></p>
             </div>
             """;
@@ -136,7 +184,7 @@ internal static class PageHtml
 
     private static string BatchSection(JobOptions jobs) => $$"""
         <section id="batch" class="panel" aria-labelledby="batch-title">
-          <h2 id="batch-title" tabindex="-1">Score a whole file of flights</h2>
+          <h1 id="batch-title" tabindex="-1">Score a whole file of flights</h1>
           <p class="lead">Upload a file with one flight per row. It is scored in the background: follow its progress here, then download one prediction per row.</p>
           <noscript><p class="notice">Uploading from this page needs JavaScript. Without it, send the file to <code>POST /v1/jobs</code> (see the <a href="/docs">API docs</a>).</p></noscript>
           <div class="split">
@@ -148,9 +196,11 @@ internal static class PageHtml
                 <p>or</p>
                 <label for="upload-file" class="button">Choose a file…</label>
                 <input type="file" id="upload-file" name="file" class="visually-hidden" accept=".csv,.json,.txt,text/csv,application/json">
-                <p class="hint">Up to {{jobs.MaxRows.ToString("N0", Invariant)}} rows ({{Megabytes(jobs.MaxUploadBytes)}}). Nothing is stored if a row is wrong.</p>
+                <p class="hint">Up to {{jobs.MaxRows.ToString("N0", Invariant)}} rows ({{Megabytes(jobs.MaxUploadBytes)}}). Nothing is stored if a row is wrong. Excel or LibreOffice workbooks: save as CSV first.</p>
               </div>
               <p id="upload-status" class="status" role="status"></p>
+              <div id="upload-errors"></div>
+              <div id="current-job"></div>
             </form>
             <aside class="card formats" aria-labelledby="formats-title">
               <h3 id="formats-title">What to upload</h3>
@@ -167,19 +217,34 @@ internal static class PageHtml
               </details>
             </aside>
           </div>
-          <div id="upload-errors"></div>
-          <div id="current-job"></div>
         </section>
         """;
 
     private static string JobsSection() => """
         <section id="jobs" class="panel" aria-labelledby="jobs-title">
           <div class="panel-head">
-            <h2 id="jobs-title" tabindex="-1">Recent jobs</h2>
+            <h1 id="jobs-title" tabindex="-1">Recent jobs</h1>
             <button type="button" id="jobs-refresh" class="secondary needs-js">Refresh</button>
           </div>
           <noscript><p class="notice">The job list needs JavaScript; the API lists jobs at <a href="/v1/jobs">/v1/jobs</a>.</p></noscript>
           <div id="jobs-list" class="needs-js">
+            <form id="jobs-filter" class="filter" role="search">
+              <div>
+                <label for="jobs-search">Search by name</label>
+                <input type="search" id="jobs-search" name="q" autocomplete="off" spellcheck="false" placeholder="e.g. march">
+              </div>
+              <div>
+                <label for="jobs-status">Status</label>
+                <select id="jobs-status" name="status">
+                  <option value="">Any status</option>
+                  <option value="queued">Queued</option>
+                  <option value="running">Running</option>
+                  <option value="succeeded">Succeeded</option>
+                  <option value="failed">Failed</option>
+                  <option value="canceled">Canceled</option>
+                </select>
+              </div>
+            </form>
             <div class="table-wrap">
               <table id="jobs-table" class="jobs">
                 <caption class="visually-hidden">Recent jobs, newest first. Open one for its details and charts.</caption>
@@ -189,7 +254,11 @@ internal static class PageHtml
             </div>
             <p id="jobs-empty" class="placeholder" hidden>No jobs yet. Upload a file under <a href="#batch">Batch</a>.</p>
             <p id="jobs-error" class="errors" role="alert" hidden></p>
-            <button type="button" id="jobs-more" class="secondary" hidden>Show older jobs</button>
+            <nav class="pager" aria-label="Job list pages">
+              <button type="button" id="jobs-newer" class="secondary" hidden>Newer jobs</button>
+              <span id="jobs-page" class="hint"></span>
+              <button type="button" id="jobs-older" class="secondary" hidden>Older jobs</button>
+            </nav>
           </div>
           <div id="job-details" hidden></div>
         </section>
@@ -201,7 +270,7 @@ internal static class PageHtml
         var cm = m.ConfusionMatrix;
         return $"""
             <section id="model" class="panel" aria-labelledby="model-title">
-              <h2 id="model-title" tabindex="-1">How good is the model?</h2>
+              <h1 id="model-title" tabindex="-1">How good is the model?</h1>
               <p class="lead">It learned from {card.TrainRows.ToString("N0", Invariant)} flights of 2017 and was tested on {card.TestRows.ToString("N0", Invariant)} other flights it had not seen.
                 Version <code>{Encoder.Encode(card.Version)}</code>, {Encoder.Encode(card.Algorithm)}, trained {card.TrainedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Invariant)} UTC.</p>
               <ul class="tiles">
@@ -221,7 +290,7 @@ internal static class PageHtml
                       <tr><th scope="row">Were delayed</th><td class="wrong">{cm[1][0].ToString("N0", Invariant)}</td><td class="right">{cm[1][1].ToString("N0", Invariant)}</td></tr>
                     </tbody>
                   </table>
-                  <p class="hint">The model flags flights from a 50% delay probability on. It is tuned to catch most delays, so it also flags many flights that leave on time.</p>
+                  <p class="hint">The model flags flights from a {(card.Calibration is { } c ? Percent(c.DecisionThreshold) : "50%")} chance of a delay on. It is tuned to catch most delays, so it also flags many flights that leave on time.</p>
                 </figure>
                 <figure class="card">
                   <figcaption>ROC curve (AUC {m.RocAuc.ToString("0.000", Invariant)})</figcaption>
@@ -229,9 +298,49 @@ internal static class PageHtml
                   <p class="hint">Each point is a cut-off: the share of delayed flights caught against the share of on-time flights wrongly flagged. The diagonal is guessing.</p>
                 </figure>
               </div>
+              {CalibrationFigures(card)}
               {TrainingFigures(card.Training)}
             </section>
             """;
+    }
+
+    /// <summary>
+    /// The reliability of the probability (the card's bands, as a chart drawn by <c>app.js</c> and as a table) and
+    /// what that means for one prediction, in words, from the card's figures.
+    /// </summary>
+    private static string CalibrationFigures(ModelCard card)
+    {
+        if (card.Calibration is not { } c) return "";
+        var bands = string.Concat(c.Reliability.Select(b =>
+            $"<tr><th scope=\"row\">{Percent(b.From, 0)}–{Percent(b.To, 0)}</th><td class=\"num\">{b.Flights.ToString("N0", Invariant)}</td><td class=\"num\">{(b.Flights == 0 ? "–" : Percent(b.MeanProbability))}</td><td class=\"num\">{(b.Flights == 0 ? "–" : Percent(b.ObservedRate))}</td></tr>"));
+        var busiest = c.Reliability.OrderByDescending(b => b.Flights).First();
+        return $"""
+            <h2 id="calibration-title">Can I trust the percentage?</h2>
+            <div class="split">
+              <figure class="card">
+                <figcaption>Predicted chance against what happened (test flights)</figcaption>
+                <div class="chart" id="reliability-chart"></div>
+                <p class="hint">Each dot is a band of predictions: its mean predicted chance across, the share of those flights that were delayed up. On the dashed diagonal the chance means exactly what it says; bigger dots hold more flights.</p>
+                <details><summary>The numbers</summary><table class="data" id="reliability-table"><thead><tr><th scope="col">Predicted</th><th scope="col" class="num">Flights</th><th scope="col" class="num">Mean predicted</th><th scope="col" class="num">Delayed</th></tr></thead><tbody>{bands}</tbody></table></details>
+              </figure>
+              <div class="card" id="one-prediction">
+                <h3>What this means for one prediction</h3>
+                <ul>
+                  <li><strong>The percentage is a real chance.</strong> Of the {busiest.Flights.ToString("N0", Invariant)} test flights given {Percent(busiest.From, 0)} to {Percent(busiest.To, 0)}, {Percent(busiest.ObservedRate)} were delayed. Over all test flights the mean chance was {Percent(c.MeanProbability)}, and {Percent(c.ObservedRate)} were delayed.</li>
+                  <li><strong>A flag is not a forecast.</strong> The model flags a flight from a {Percent(c.DecisionThreshold)} chance on. Of the flagged test flights, {Percent(card.Metrics.Precision)} were delayed (its hit rate); it caught {Percent(card.Metrics.Recall)} of the delayed ones.</li>
+                  <li><strong>Most flights look alike to it.</strong> It knows only airline, flight type and month, so it ranks risk (AUC {card.Metrics.RocAuc.ToString("0.000", Invariant)}) but rarely gives more than {Percent(HighestBusyBand(c))}: weather, the time of day and the previous leg are not in its data.</li>
+                </ul>
+                <p class="hint">Calibration: {Encoder.Encode(c.Method)}; Brier score {c.Brier.ToString("0.0000", Invariant)} (lower is better; {c.UncalibratedBrier.ToString("0.0000", Invariant)} before calibration); expected calibration error {Percent(c.ExpectedCalibrationError, 2)}.</p>
+              </div>
+            </div>
+            """;
+    }
+
+    /// <summary>The top of the highest band that holds at least 1% of the test flights: "rarely more than" that.</summary>
+    private static double HighestBusyBand(CalibrationReport c)
+    {
+        var total = c.Reliability.Sum(b => b.Flights);
+        return c.Reliability.Where(b => b.Flights >= total / 100.0).Select(b => b.To).DefaultIfEmpty(1).Max();
     }
 
     private static string TrainingFigures(TrainingStatistics? training)
@@ -243,7 +352,7 @@ internal static class PageHtml
             $"<tr><th scope=\"row\">{MonthName(m.Month)}</th><td class=\"num\">{m.Flights.ToString("N0", Invariant)}</td><td class=\"num\">{m.Delayed.ToString("N0", Invariant)}</td><td class=\"num\">{Percent(m.DelayRate)}</td></tr>"));
         const string head = "<thead><tr><th scope=\"col\"></th><th scope=\"col\" class=\"num\">Flights</th><th scope=\"col\" class=\"num\">Delayed</th><th scope=\"col\" class=\"num\">Rate</th></tr></thead>";
         return $"""
-            <h3>What the training data shows</h3>
+            <h2>What the training data shows</h2>
             <p>{Percent(training.DelayRate)} of the {training.Flights.ToString("N0", Invariant)} training flights left more than 15 minutes late.</p>
             <div class="split">
               <figure class="card">
@@ -276,10 +385,33 @@ internal static class PageHtml
         </dialog>
         """;
 
+    private static string CancelDialog() => """
+        <dialog id="cancel-dialog" aria-labelledby="cancel-title" aria-describedby="cancel-text">
+          <form method="dialog">
+            <h2 id="cancel-title">Cancel this job?</h2>
+            <p id="cancel-text"></p>
+            <div class="actions">
+              <button type="submit" value="keep" id="cancel-keep" class="secondary">Keep it running</button>
+              <button type="submit" value="cancel-job" class="danger">Cancel job</button>
+            </div>
+          </form>
+        </dialog>
+        """;
+
     private static string Tile(string name, string value, string hint) =>
         $"""<li class="tile"><span class="tile-value">{value}</span> <span class="tile-name">{name}</span> <span class="tile-hint">{hint}</span></li>""";
 
-    private static string Percent(double share) => (share * 100).ToString("0.0", Invariant) + "%";
+    private static string Percent(double share, int digits = 1) => Fixed(share * 100, digits) + "%";
+
+    /// <summary>
+    /// A number with <paramref name="digits"/> decimals, rounded as app.js's <c>fixed</c> rounds it (the same floating-point
+    /// steps, halves up), so the markup and the script never differ in the last digit.
+    /// </summary>
+    internal static string Fixed(double value, int digits)
+    {
+        var scale = Math.Pow(10, digits);
+        return (Math.Floor(value * scale + 0.5) / scale).ToString("F" + digits.ToString(Invariant), Invariant);
+    }
 
     private static string MonthName(int month) => Invariant.DateTimeFormat.GetMonthName(month);
 

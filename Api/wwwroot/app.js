@@ -9,13 +9,22 @@
   const KEY_STORAGE = "flightdelay.apiKey";
   const POLL_MS = 500;
   const LIST_REFRESH_MS = 2000;
+  const LIST_PAGE = 10;
+  // While the service cannot be reached, ask again after 1, 2, 4... seconds, at most this long.
+  const MAX_BACKOFF_MS = 15_000;
   const SVG_NS = "http://www.w3.org/2000/svg";
   const TABS = ["predict", "batch", "jobs", "model"];
+  const TITLES = { predict: "Predict a delay", batch: "Score a file", jobs: "Jobs", model: "The model" };
   const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
   const FINAL = new Set(["succeeded", "failed", "canceled"]);
 
   const count = new Intl.NumberFormat("en");
   const card = readModelCard();
+  // What the server says about itself in the page (the upload limit, when a combination counts as rare).
+  const settings = document.getElementById("main")?.dataset || {};
+  const MAX_UPLOAD_BYTES = Number(settings.maxUploadBytes) || Infinity;
+  const FEW_FLIGHTS = Number(settings.fewFlights) || 0;
+  const THRESHOLD = card?.calibration?.decisionThreshold ?? 0.5;
 
   document.documentElement.classList.add("js");
 
@@ -49,7 +58,12 @@
     return document.querySelector(selector);
   }
 
-  const pct = (share, digits = 1) => (share * 100).toFixed(digits) + "%";
+  /** A number with digits decimals, halves up: the same steps as the server's PageHtml.Fixed, so both write the same figures. */
+  const fixed = (value, digits) => {
+    const scale = 10 ** digits;
+    return (Math.floor(value * scale + 0.5) / scale).toFixed(digits);
+  };
+  const pct = (share, digits = 1) => fixed(share * 100, digits) + "%";
 
   function duration(ms) {
     if (!Number.isFinite(ms) || ms < 0) return "–";
@@ -62,6 +76,10 @@
 
   const time = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
   const shortId = (id) => "…" + id.slice(-8);
+  /** What a job is called on the page: its name (the uploaded file's), else its id's end. */
+  const jobTitle = (job) => job.name || `Job ${shortId(job.id)}`;
+  /** The results file's name, as the service names it: march.csv's are march-results.csv. */
+  const resultsFile = (job) => (job.name ? job.name.replace(/\.[^.]*$/, "") : `job-${job.id}`) + "-results.csv";
   const size = (bytes) => (bytes < 1024 * 1024 ? Math.max(1, Math.round(bytes / 1024)) + " KB" : (bytes / 1024 / 1024).toFixed(1) + " MB");
 
   function readModelCard() {
@@ -141,7 +159,7 @@
   async function request(path, options = {}) {
     const response = await auth.run((headers) => {
       for (const [name, value] of new Headers(options.headers || {})) headers.set(name, value);
-      return fetch(path, { ...options, headers });
+      return connection.watch(fetch(path, { ...options, headers }));
     });
     let body = null;
     if (response.status !== 204 && response.status !== 304) {
@@ -155,12 +173,71 @@
     return { response, body };
   }
 
+  // ---------------------------------------------------------------- connection
+
+  /**
+   * One connection state for the whole page. A request that fails at the network level (fetch throws) marks the
+   * connection lost: one banner says so, pollers wait with backoff instead of piling up errors, and live figures
+   * (rate, time left) stay as they were. The next request that gets any answer clears the banner and tells the
+   * listeners, so every stale message goes away.
+   */
+  const connection = {
+    lost: false,
+    failures: 0,
+    listeners: new Set(),
+
+    /** Runs a request; network failures mark the connection lost and are rethrown with a connection flag. */
+    async watch(promise) {
+      try {
+        const result = await promise;
+        this.restored();
+        return result;
+      } catch (error) {
+        if (error?.name !== "AbortError") this.failed();
+        error.connection = true;
+        throw error;
+      }
+    },
+
+    failed() {
+      this.failures++;
+      if (this.lost) return;
+      this.lost = true;
+      this.banner().hidden = false;
+      for (const listener of this.listeners) listener(true);
+    },
+
+    restored() {
+      this.failures = 0;
+      if (!this.lost) return;
+      this.lost = false;
+      this.banner().hidden = true;
+      for (const listener of this.listeners) listener(false);
+    },
+
+    /** How long a poller waits before its next try: its usual delay while connected, doubling backoff while not. */
+    delay(usual) {
+      return this.lost ? Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.failures - 1, 4)) : usual;
+    },
+
+    banner() {
+      let node = document.getElementById("connection");
+      if (!node) {
+        node = el("p", { id: "connection", className: "connection", role: "status", hidden: true, text: "Connection to the service lost, retrying…" });
+        document.querySelector(".top-inner")?.append(node);
+      }
+      return node;
+    },
+  };
+
   /** Uploads with XMLHttpRequest, which (unlike fetch) reports upload progress. */
   function upload(file, contentType, onProgress) {
     return auth.run((headers) => new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open("POST", "/v1/jobs");
       xhr.setRequestHeader("Content-Type", contentType);
+      // The file's name becomes the job's name (shown in the lists, and the stem of the results file).
+      xhr.setRequestHeader("Content-Disposition", `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`);
       for (const [name, value] of headers) xhr.setRequestHeader(name, value);
       xhr.upload.addEventListener("progress", (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size));
       xhr.addEventListener("load", () => {
@@ -170,9 +247,13 @@
         } catch {
           body = xhr.responseText;
         }
+        connection.restored();
         resolve({ status: xhr.status, statusText: xhr.statusText, body, headers: xhr });
       });
-      xhr.addEventListener("error", () => reject(new Error("the connection failed")));
+      xhr.addEventListener("error", () => {
+        connection.failed();
+        reject(Object.assign(new Error("the connection failed"), { connection: true }));
+      });
       xhr.addEventListener("abort", () => reject(new Error("the upload was aborted")));
       xhr.send(file);
     }));
@@ -182,7 +263,7 @@
   async function download(event, link) {
     if (!auth.key) return;
     event.preventDefault();
-    const response = await auth.run((headers) => fetch(link.href, { headers }));
+    const response = await auth.run((headers) => connection.watch(fetch(link.href, { headers })));
     if (!response.ok) {
       link.after(el("p", { className: "errors", role: "alert", text: "The download failed: " + response.status }));
       return;
@@ -206,6 +287,7 @@
       if (link.dataset.tab === tab) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
+    document.title = `${TITLES[tab]} · FlightDelay`;
     jobs.route(tab === "jobs" ? id || null : undefined, focus);
     if (tab === "model") charts.drawModel();
     // Every tab starts at the top of the page (the browser would scroll to the anchor, under the sticky header).
@@ -225,44 +307,112 @@
       const flight = { airline: data.get("airline"), flightType: data.get("flightType"), month: Number(data.get("month")) };
       result.setAttribute("aria-busy", "true");
       try {
+        // The flight in each of the twelve months, in one request: the chosen month's answer and the strip.
+        const year = MONTHS.map((_, i) => ({ ...flight, month: i + 1 }));
         const { response, body } = await request("/v1/predictions", {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ flights: [flight] }),
+          body: JSON.stringify({ flights: year }),
         });
         if (!response.ok) {
           result.replaceChildren(el("p", { className: "errors", role: "alert", text: problemText(body, response) }));
           return;
         }
-        result.replaceChildren(answer(flight, body.predictions[0], body.modelVersion));
+        result.replaceChildren(answer(flight, body.predictions[flight.month - 1], body.modelVersion), monthStrip(flight, body.predictions));
+        charts.fit(result);
       } catch (error) {
-        result.replaceChildren(el("p", { className: "errors", role: "alert", text: "The service could not be reached: " + error.message }));
+        result.replaceChildren(el("p", { className: "errors", role: "alert", text: error.connection
+          ? "The service could not be reached. Check the connection and press Predict again."
+          : "Something went wrong: " + error.message }));
       } finally {
         result.removeAttribute("aria-busy");
       }
     });
   }
 
-  /** The same markup the server renders for POST /predict. */
+  /** The same markup the server renders for POST /predict (PageHtml.Answer): every figure from the answer or the model card. */
   function answer(flight, p, modelVersion) {
     const kind = p.delayed ? "delayed" : "on-time";
     const percent = pct(p.probability);
+    const type = flight.flightType === "I" ? "International" : "National";
+    const monthName = MONTHS[flight.month - 1];
     const training = card?.training;
+    const calibration = card?.calibration;
     const airline = training?.byAirline.find((a) => a.airline.toLowerCase() === flight.airline.toLowerCase());
     const month = training?.byMonth.find((m) => m.month === flight.month);
+    const combo = training?.byAirlineType?.find((c) => c.airline.toLowerCase() === flight.airline.toLowerCase() && c.flightType === flight.flightType);
+    const name = airline?.airline || flight.airline;
+
+    let caution = null;
+    if (combo && combo.flights === 0) {
+      caution = el("p", { className: "caution", role: "note" }, el("strong", { text: "No training flights:" }),
+        ` the training data has no ${type.toLowerCase()} flights of ${name}. This chance is pieced together from the airline's other flights and the month; treat it with care.`);
+    } else if (combo && combo.flights < FEW_FLIGHTS) {
+      caution = el("p", { className: "caution", role: "note" }, el("strong", { text: "Few training flights:" }),
+        ` only ${count.format(combo.flights)} ${type.toLowerCase()} flights of ${name} in the training data, so this chance is a rough estimate.`);
+    }
+
+    let why = null;
+    if (calibration) {
+      const [[tn], [fn]] = card.metrics.confusionMatrix;
+      why = p.delayed
+        ? el("p", { className: "verdict-why" }, `The model flags flights from a ${pct(THRESHOLD)} chance on, to catch most delays (${pct(calibration.catchRate)} of them in testing). Its hit rate: `,
+          el("strong", { text: pct(calibration.hitRate) }), ` of the flights it flagged in testing were delayed. Read the flag as "worth watching", not "will be delayed".`)
+        : el("p", { className: "verdict-why" }, `The model flags flights from a ${pct(THRESHOLD)} chance on. Of the flights it did not flag in testing, `,
+          el("strong", { text: pct(fn + tn ? fn / (fn + tn) : 0) }), " were delayed all the same.");
+    }
+
+    const rate = (label, r) => el("li", {}, label, el("strong", { text: pct(r.delayRate) }), ` of ${count.format(r.flights)} delayed`);
     return el("div", { className: "answer" },
-      el("p", { className: "verdict " + kind, text: p.delayed ? "Likely delayed" : "Likely on time" }),
-      el("p", { className: "flight", text: `${flight.airline} · ${flight.flightType === "I" ? "International" : "National"} · ${MONTHS[flight.month - 1]}` }),
-      el("p", { className: "probability" }, "Probability of a delay over 15 minutes: ", el("strong", { text: percent })),
-      svg("svg", { class: "prob-bar", viewBox: "0 0 100 6", preserveAspectRatio: "none", role: "img", "aria-label": `Delay probability ${percent}; from 50% on, a flight is predicted delayed.` },
+      el("p", { className: "chance" }, el("strong", { className: "chance-value", text: percent }), " chance of a delay over 15 minutes"),
+      el("p", { className: "flight", text: `${name} · ${type} · ${monthName}` }),
+      svg("svg", { class: "prob-bar", viewBox: "0 0 100 6", preserveAspectRatio: "none", role: "img", "aria-label": `Chance of a delay ${percent}; the model flags a flight from ${pct(THRESHOLD)}.` },
         svg("rect", { class: "track", width: 100, height: 6 }),
-        svg("rect", { class: "fill " + kind, width: (p.probability * 100).toFixed(1), height: 6 }),
-        svg("line", { class: "cut", x1: 50, x2: 50, y1: 0, y2: 6 })),
-      el("p", { className: "scale", "aria-hidden": "true" }, el("span", { text: "0%" }), el("span", { text: "50%: predicted delayed from here" }), el("span", { text: "100%" })),
-      airline && month
-        ? el("p", { className: "context", text: `In 2017, ${pct(airline.delayRate)} of ${airline.airline}'s flights and ${pct(month.delayRate)} of all ${MONTHS[month.month - 1]} flights were delayed (${pct(training.delayRate)} of all flights).` })
+        svg("rect", { class: "fill " + kind, width: (p.probability * 100).toFixed(1).replace(/\.0$/, ""), height: 6 }),
+        training ? svg("line", { class: "average-mark", x1: round1(training.delayRate * 100), x2: round1(training.delayRate * 100), y1: 0, y2: 6 }) : null,
+        svg("line", { class: "cut", x1: round1(THRESHOLD * 100), x2: round1(THRESHOLD * 100), y1: 0, y2: 6 })),
+      el("p", { className: "scale", "aria-hidden": "true" }, el("span", { text: "0%" }), el("span", { text: `dotted: the average flight · solid: flagged from ${pct(THRESHOLD)}` }), el("span", { text: "100%" })),
+      training
+        ? el("p", { className: "relative" }, el("strong", { text: `${fixed(training.delayRate > 0 ? p.probability / training.delayRate : 0, 1)}×` }),
+          ` the average flight (${pct(training.delayRate)} of all ${count.format(training.flights)} training flights were delayed)`)
         : null,
+      el("p", { className: "verdict " + kind, text: p.delayed ? "Flagged as a delay risk" : "Not flagged as a delay risk" }),
+      why,
+      caution,
+      training ? el("p", { className: "rates-title", text: "What happened in the training data (2017):" }) : null,
+      training ? el("ul", { className: "rates" },
+        airline ? rate(`${name}, all flights: `, airline) : null,
+        month ? rate(`All ${monthName} flights: `, month) : null,
+        combo && combo.flights > 0 ? rate(`${name}, ${type.toLowerCase()}: `, combo) : null) : null,
       el("p", { className: "model-version" }, "Model ", el("code", { text: modelVersion })));
+  }
+
+  /** C#'s Math.Round(x, 1) as the server writes it ("18.6", "20"). */
+  function round1(x) {
+    return String(Math.round(x * 10) / 10);
+  }
+
+  /** The chosen airline and type in each month: the model's chance, the chosen month marked, the average flight dashed. */
+  function monthStrip(flight, predictions) {
+    const type = flight.flightType === "I" ? "international" : "national";
+    const name = card?.training?.byAirline.find((a) => a.airline.toLowerCase() === flight.airline.toLowerCase())?.airline || flight.airline;
+    const host = el("div", { className: "chart", id: "month-strip-chart" });
+    charts.host(host, (width) => charts.columns(predictions.map((p, i) => ({
+      label: MONTHS[i].slice(0, 3),
+      value: p.probability,
+      className: i + 1 === flight.month ? "chosen" : "",
+      title: `${MONTHS[i]}: ${pct(p.probability)} chance of a delay`,
+    })), {
+      width,
+      label: `Chance of a delay for ${name} ${type} flights in each month`,
+      average: card?.training?.delayRate,
+      percent: true,
+      yTitle: "Chance of a delay",
+    }));
+    return el("figure", { className: "month-strip", id: "month-strip" },
+      el("figcaption", { text: `${name}, ${type} flights, month by month` }),
+      host,
+      el("p", { className: "hint", text: `${MONTHS[flight.month - 1]} is highlighted.` + (card?.training ? ` Dashed line: the average flight, ${pct(card.training.delayRate)}.` : "") }));
   }
 
   // ---------------------------------------------------------------- batch
@@ -297,14 +447,45 @@
 
   let currentJob = null;
 
+  /** Workbooks by name, and by their first bytes: ZIP (xlsx, ods) or OLE2 (xls). A CSV starts with neither. */
+  const WORKBOOK_NAME = /\.(xlsx|xlsm|xlsb|xls|ods|numbers)$/i;
+  const WORKBOOK_MAGIC = [[0x50, 0x4b, 0x03, 0x04], [0xd0, 0xcf, 0x11, 0xe0]];
+
+  async function isWorkbook(file) {
+    if (WORKBOOK_NAME.test(file.name)) return true;
+    const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+    return WORKBOOK_MAGIC.some((magic) => magic.every((b, i) => head[i] === b));
+  }
+
+  /** Checks what the page can check before sending a byte (empty, too big, a workbook), then uploads. */
   async function submit(file) {
     const status = $("#upload-status");
-    const errors = $("#upload-errors");
-    errors.replaceChildren();
+    $("#upload-errors").replaceChildren();
+    status.textContent = "";
     if (file.size === 0) {
       showUploadError(file, "The file is empty.");
       return;
     }
+    if (file.size > MAX_UPLOAD_BYTES) {
+      showUploadError(file, `The file is ${size(file.size)}; the service takes files up to ${size(MAX_UPLOAD_BYTES)}. Split it into smaller files, or send it compressed (gzip) with the API.`);
+      return;
+    }
+    if (await isWorkbook(file)) {
+      showUploadError(file, null, el("div", { className: "workbook" },
+        el("p", { text: "This is a spreadsheet workbook, not a CSV file: the service reads text, one flight per line. Save the sheet as CSV and upload that file:" }),
+        el("ul", {},
+          el("li", {}, el("strong", { text: "Excel: " }), "File › Save As (or Save a Copy), file type ", el("em", { text: "CSV UTF-8 (Comma delimited) (*.csv)" }), "."),
+          el("li", {}, el("strong", { text: "LibreOffice Calc: " }), "File › Save As…, file type ", el("em", { text: "Text CSV (.csv)" }), ", then Keep Current Format."),
+          el("li", {}, el("strong", { text: "Google Sheets or Numbers: " }), "File › Download (Export To) › ", el("em", { text: "Comma-separated values (.csv)" }), ".")),
+        el("p", { className: "hint", text: "Only the first sheet is saved; it needs the columns airline, flightType and month." })));
+      return;
+    }
+    await send(file);
+  }
+
+  async function send(file) {
+    const status = $("#upload-status");
+    $("#upload-errors").replaceChildren();
     const contentType = /\.json$/i.test(file.name) || file.type === "application/json" ? "application/json" : "text/csv";
     status.textContent = `Uploading ${file.name} (${size(file.size)})…`;
     let reply;
@@ -314,7 +495,7 @@
       });
     } catch (error) {
       status.textContent = "";
-      showUploadError(file, "The upload failed: " + error.message + ".");
+      showConnectionProblem(file, error);
       return;
     }
     if (reply.status === 202) {
@@ -323,6 +504,8 @@
       currentJob = new JobPanel(reply.body, { details: false });
       $("#current-job").replaceChildren(currentJob.node);
       currentJob.start();
+      // The new job is where the eye is, right under the drop zone; focus moves to it for keyboards and screen readers.
+      currentJob.node.querySelector("h3").focus();
       jobs.invalidate();
       return;
     }
@@ -332,14 +515,31 @@
     else showUploadError(file, problemText(body, { status: reply.status, statusText: reply.statusText }));
   }
 
-  function showUploadError(file, message) {
-    $("#upload-errors").replaceChildren(el("div", { className: "card problem", role: "alert" },
+  /** The upload broke off on the network: not the file's fault, and nothing was stored. Offers to send it again. */
+  function showConnectionProblem(file, error) {
+    const retry = el("button", { type: "button", text: "Retry upload", onclick: () => send(file) });
+    const problem = el("div", { className: "card problem connection-problem", role: "alert", tabindex: -1 },
+      el("h3", { text: `The upload of ${file.name} did not reach the service` }),
+      el("p", { text: error.connection
+        ? "The connection was lost while sending the file. Nothing was stored, and there is nothing wrong with the file: check the connection and send it again."
+        : `The upload stopped (${error.message}). Nothing was stored.` }),
+      el("div", { className: "actions" }, retry));
+    $("#upload-errors").replaceChildren(problem);
+    problem.focus();
+  }
+
+  /** The service refused the file: why, right under the drop zone, focused. */
+  function showUploadError(file, message, extra) {
+    const problem = el("div", { className: "card problem", role: "alert", tabindex: -1 },
       el("h3", { text: `${file.name} was not accepted` }),
-      el("p", { text: message })));
+      message ? el("p", { text: message }) : null,
+      extra || null);
+    $("#upload-errors").replaceChildren(problem);
+    problem.focus();
   }
 
   function showRowErrors(file, rows) {
-    $("#upload-errors").replaceChildren(el("div", { className: "card problem", role: "alert" },
+    $("#upload-errors").replaceChildren(el("div", { className: "card problem", role: "alert", tabindex: -1 },
       el("h3", { text: `${file.name} was not accepted` }),
       el("p", { text: `Nothing was stored. ${rows.length === 1 ? "One row is" : `${rows.length} rows are`} wrong${rows.length >= 20 ? " (the first 20 are shown)" : ""}: fix ${rows.length === 1 ? "it" : "them"} and upload the file again.` }),
       el("div", { className: "table-wrap" },
@@ -349,13 +549,16 @@
             el("td", { className: "num", text: r.row === undefined || r.row === null ? "–" : String(r.row) }),
             el("td", { text: r.where || "" }),
             el("td", { text: r.message || "" }))))))));
+    $("#upload-errors .problem").focus();
   }
 
   // ---------------------------------------------------------------- one job
 
   /**
    * A job as a card: status, a live progress bar (rows done of total, rate, time left), cancel, download and,
-   * in details mode, the charts of its results. Polls the job until it is final.
+   * in details mode, the charts of its results. Polls the job until it is final (and, once canceled, until its
+   * chunks in flight have settled). While the connection is lost it keeps what it showed and waits for the page's
+   * one connection banner to clear; a message it showed for the outage goes with it.
    */
   class JobPanel {
     constructor(job, { details }) {
@@ -366,20 +569,24 @@
       this.stopped = false;
       this.etag = null;
       this.summaryAt = 0;
+      this.canceling = false;
 
       this.status = el("span", { className: "badge", "aria-live": "polite" });
-      this.progress = el("progress", { max: 1, value: 0, "aria-label": `Progress of job ${job.id}` });
+      this.progress = el("progress", { max: 1, value: 0, "aria-label": `Progress of ${jobTitle(job)}` });
       this.progressText = el("p", { className: "progress-text" });
+      this.notice = el("p", { className: "notice retry-notice", role: "status", hidden: true });
       this.facts = el("dl", { className: "facts" });
       this.message = el("p", { className: "errors", role: "alert", hidden: true });
-      this.cancel = el("button", { type: "button", className: "danger", text: "Cancel job", onclick: () => this.cancelJob() });
-      this.download = el("a", { className: "button", href: job.links.resultsCsv, download: `job-${job.id}-results.csv`, text: "Download results (CSV)", hidden: true });
+      this.cancel = el("button", { type: "button", className: "danger", text: "Cancel job", onclick: () => this.confirmCancel() });
+      this.download = el("a", { className: "button", href: `${job.links.resultsCsv}?include=inputs`, download: resultsFile(job), text: "Download results (CSV)", hidden: true });
       this.download.addEventListener("click", (e) => download(e, this.download));
-      const Heading = details ? "h2" : "h3";
-      this.node = el("article", { className: "card job", "data-job": job.id, "aria-label": `Job ${job.id}` },
-        el("div", { className: "job-head" }, el(Heading, { tabindex: -1, text: `Job ${shortId(job.id)}` }), this.status),
+      // The details view is the Jobs tab's page (its list heading hidden): its one h1.
+      const Heading = details ? "h1" : "h3";
+      this.node = el("article", { className: "card job", "data-job": job.id, "aria-label": jobTitle(job) },
+        el("div", { className: "job-head" }, el(Heading, { tabindex: -1, className: "job-name", text: jobTitle(job) }), this.status),
         this.progress,
         this.progressText,
+        this.notice,
         this.message,
         el("div", { className: "actions" }, this.cancel, this.download,
           details ? null : el("a", { className: "button secondary", href: `#jobs/${job.id}`, text: "Details and charts" })),
@@ -388,18 +595,31 @@
         this.charts = el("div", { className: "split job-charts" });
         this.node.append(this.charts);
       }
+      this.onConnection = (lost) => {
+        if (lost) return;
+        // Back: what was said about the outage is stale, and the rate must not count the time away.
+        if (this.message.dataset.stale) this.showMessage("");
+        this.samples = [];
+      };
+      connection.listeners.add(this.onConnection);
       this.render(job);
     }
 
     start() {
       this.stopped = false;
       if (this.details) this.loadSummary();
-      if (!FINAL.has(this.job.status)) this.schedule();
+      if (this.active()) this.schedule();
     }
 
     stop() {
       this.stopped = true;
       clearTimeout(this.timer);
+      connection.listeners.delete(this.onConnection);
+    }
+
+    /** Still worth polling: not final, or canceled with chunks a worker is still finishing. */
+    active() {
+      return !FINAL.has(this.job.status) || (this.job.status === "canceled" && this.job.chunksInFlight > 0);
     }
 
     schedule(delay = POLL_MS) {
@@ -412,6 +632,8 @@
       try {
         const { response, body } = await request(this.job.links.self, { headers: this.etag ? { "If-None-Match": this.etag } : {}, cache: "no-store" });
         if (this.stopped) return;
+        // An answer: what an earlier poll reported (an error status, the outage) is stale now.
+        if ((response.status === 200 || response.status === 304) && this.message.dataset.stale) this.showMessage("");
         if (response.status === 200) {
           this.etag = response.headers.get("ETag");
           this.render(body);
@@ -421,23 +643,27 @@
           // Over the client's request rate: wait as long as the service says.
           delay = Math.max(POLL_MS, 1000 * Number(response.headers.get("Retry-After") || 1));
         } else {
-          this.showMessage(problemText(body, response));
+          this.showMessage(problemText(body, response), { stale: true });
         }
       } catch (error) {
-        this.showMessage("The service could not be reached: " + error.message);
+        if (this.stopped) return;
+        // The page's banner says the connection is lost; this card keeps its figures as they were.
+        if (!error.connection) this.showMessage("Something went wrong: " + error.message);
       }
       // While it runs, the charts follow every few seconds; a very big job's summary is costly, so only at the end.
-      if (this.details && !FINAL.has(this.job.status) && this.job.totalRows <= 1_000_000 && Date.now() - this.summaryAt > 5000) this.loadSummary();
-      if (!FINAL.has(this.job.status)) this.schedule(delay);
+      if (!connection.lost && this.details && !FINAL.has(this.job.status) && this.job.totalRows <= 1_000_000 && Date.now() - this.summaryAt > 5000) this.loadSummary();
+      if (this.active()) this.schedule(connection.delay(delay));
     }
 
     render(job) {
       const wasFinal = FINAL.has(this.job.status);
       this.job = job;
       const final = FINAL.has(job.status);
-      this.node.dataset.status = job.status;
-      this.status.textContent = job.status;
-      this.status.className = "badge status-" + job.status;
+      const settling = job.status === "canceled" && job.chunksInFlight > 0;
+      const shown = settling ? "canceling" : job.status;
+      this.node.dataset.status = shown;
+      this.status.textContent = shown;
+      this.status.className = "badge status-" + shown;
       this.progress.value = job.progress;
 
       const now = Date.now();
@@ -445,7 +671,10 @@
       while (this.samples.length > 2 && now - this.samples[0].at > 10_000) this.samples.shift();
 
       let text = `${count.format(job.processedRows)} of ${count.format(job.totalRows)} rows (${pct(job.progress, 0)})`;
-      if (job.status === "running" && job.startedAt) {
+      if (job.status === "running" && job.retry) {
+        // Waiting for a retry: a time left would only grow; say what is awaited instead.
+        text += " · waiting for a retry";
+      } else if (job.status === "running" && job.startedAt) {
         const first = this.samples[0];
         const rate = now > first.at ? ((job.processedRows - first.rows) * 1000) / (now - first.at) : 0;
         const started = (job.processedRows * 1000) / Math.max(1, now - Date.parse(job.startedAt));
@@ -453,6 +682,8 @@
         if (perSecond > 0) text += ` · ${count.format(Math.round(perSecond))} rows/s · about ${duration(((job.totalRows - job.processedRows) * 1000) / perSecond)} left`;
       } else if (job.status === "queued") {
         text += " · waiting for a worker";
+      } else if (settling) {
+        text += ` · canceling: ${job.chunksInFlight === 1 ? "1 chunk" : `${count.format(job.chunksInFlight)} chunks`} in progress will finish first`;
       } else if (final && job.startedAt && job.finishedAt) {
         const took = Date.parse(job.finishedAt) - Date.parse(job.startedAt);
         text += ` · took ${duration(took)}`;
@@ -461,12 +692,24 @@
       if (job.failedRows > 0) text += ` · ${count.format(job.failedRows)} rows failed`;
       this.progressText.textContent = text;
 
+      if (job.retry && !final) {
+        const due = Date.parse(job.retry.nextAttemptAt);
+        const chunks = job.retry.chunks === 1 ? "1 chunk" : `${count.format(job.retry.chunks)} chunks`;
+        const when = due > now ? `next attempt at ${new Date(due).toLocaleTimeString()} (in about ${duration(due - now)})` : "next attempt due now";
+        this.notice.textContent = `Waiting to retry ${chunks}: ${when}.` + (job.retry.lastError ? ` Last error: ${job.retry.lastError}` : "");
+        this.notice.hidden = false;
+      } else {
+        this.notice.hidden = true;
+      }
+
       this.cancel.hidden = final;
-      this.download.hidden = !final || job.processedRows === 0;
+      this.download.hidden = !final || job.processedRows === 0 || settling;
       if (job.error) this.showMessage(job.error);
+      else if (job.status === "canceled" && settling) this.showMessage(`Canceling: the ${job.chunksInFlight === 1 ? "chunk" : "chunks"} being scored will finish, then the job stops.`);
       else if (job.status === "canceled") this.showMessage(`Canceled: ${count.format(job.processedRows)} of ${count.format(job.totalRows)} rows were scored; their results can still be downloaded.`);
 
       this.facts.replaceChildren(
+        ...(job.name ? fact("Name", job.name) : []),
         ...fact("Submitted", time(job.createdAt)),
         ...fact("Started", time(job.startedAt)),
         ...fact("Finished", time(job.finishedAt)),
@@ -480,19 +723,39 @@
       }
     }
 
-    showMessage(text) {
+    /** One message line; a stale one (a poll's error, a connection problem) is cleared by the next answer. */
+    showMessage(text, { stale = false } = {}) {
       this.message.textContent = text;
       this.message.hidden = !text;
+      if (stale) this.message.dataset.stale = "true";
+      else delete this.message.dataset.stale;
+    }
+
+    /** Canceling cannot be undone: ask first, saying what stays and what stops. */
+    async confirmCancel() {
+      const dialog = $("#cancel-dialog");
+      $("#cancel-text").textContent = `${jobTitle(this.job)}: ${count.format(this.job.processedRows)} of ${count.format(this.job.totalRows)} rows are scored so far. ` +
+        "Their results stay downloadable; the rest will not be scored. This cannot be undone.";
+      dialog.returnValue = "";
+      const closed = new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
+      dialog.showModal();
+      $("#cancel-keep").focus();
+      await closed;
+      if (dialog.returnValue === "cancel-job") await this.cancelJob();
+      else this.cancel.focus();
     }
 
     async cancelJob() {
       this.cancel.disabled = true;
       try {
         const { response, body } = await request(this.job.links.cancel, { method: "POST" });
-        if (response.ok) this.render(body);
-        else this.showMessage(problemText(body, response));
+        if (response.ok) {
+          this.render(body);
+          if (this.active()) this.schedule();
+        } else this.showMessage(problemText(body, response));
       } catch (error) {
-        this.showMessage("The service could not be reached: " + error.message);
+        this.showMessage(error.connection ? "The job could not be canceled: the service could not be reached. Try again once the connection is back." : "Something went wrong: " + error.message,
+          { stale: Boolean(error.connection) });
       } finally {
         this.cancel.disabled = false;
       }
@@ -504,7 +767,9 @@
       try {
         ({ response, body } = await request(`${this.job.links.self}/summary`, { cache: "no-store" }));
       } catch (error) {
-        this.charts.replaceChildren(el("p", { className: "errors", text: "The charts could not be loaded: " + error.message }));
+        // Lost connection: the banner says so, and the next poll after it is back loads the charts again.
+        if (!error.connection) this.charts.replaceChildren(el("p", { className: "errors", text: "The charts could not be loaded: " + error.message }));
+        this.summaryAt = 0;
         return;
       }
       if (this.stopped) return;
@@ -512,18 +777,39 @@
         this.charts.replaceChildren(el("p", { className: "errors", text: problemText(body, response) }));
         return;
       }
+      const scored = body.scoredRows;
+      const share = (n) => pct(scored ? n / scored : 0);
+      const histogram = el("div", { className: "chart" });
+      charts.host(histogram, (width) => charts.histogram(body.histogram, width));
+      const airlines = el("div", { className: "chart" });
+      charts.host(airlines, (width) => charts.bars(body.byAirline
+        .slice()
+        .sort((a, b) => b.expectedShare - a.expectedShare || b.rows - a.rows)
+        .map((a) => ({
+          label: a.airline,
+          value: a.expectedShare,
+          reference: a.historicalRate,
+          note: `${pct(a.expectedShare, 0)} of ${count.format(a.rows)}`,
+          title: `${a.airline}: ${count.format(a.rows)} rows, ${count.format(a.expectedDelayed)} delays expected (${pct(a.expectedShare)}); 2017 rate ${a.historicalRate === null || a.historicalRate === undefined ? "unknown" : pct(a.historicalRate)}`,
+        })), {
+        width,
+        label: "Expected share of each airline's rows delayed, with its 2017 rate",
+        xTitle: "Expected share delayed (mean chance)",
+        referenceLabel: "2017 rate",
+      }));
       this.charts.replaceChildren(
         el("figure", { className: "card", id: "job-histogram" },
-          el("figcaption", { text: `Predicted delay probabilities (${count.format(body.scoredRows)} rows)` }),
-          charts.histogram(body.histogram),
-          el("p", { className: "hint", text: `${count.format(body.delayedRows)} of ${count.format(body.scoredRows)} rows (${pct(body.scoredRows ? body.delayedRows / body.scoredRows : 0)}) are predicted delayed: those at 50% or more.` })),
+          el("figcaption", { text: `Predicted delay probabilities (${count.format(scored)} rows)` }),
+          histogram,
+          el("p", { className: "expected" }, "Delayed flights to expect: ", el("strong", { text: count.format(Math.round(body.expectedDelayed)) }),
+            ` of ${count.format(scored)} (${share(body.expectedDelayed)}), the sum of their chances.`,
+            body.historicalDelayed === null || body.historicalDelayed === undefined ? "" : ` At their airlines' 2017 delay rates: ${count.format(Math.round(body.historicalDelayed))} (${share(body.historicalDelayed)}).`),
+          el("p", { className: "hint", text: `${count.format(body.delayedRows)} rows (${share(body.delayedRows)}) are flagged: a chance of ${pct(THRESHOLD)} or more. A flag means "worth watching"; of flagged test flights, ${pct(card?.calibration?.hitRate ?? 0)} were delayed.` })),
         el("figure", { className: "card", id: "job-airlines" },
-          el("figcaption", { text: "Share predicted delayed, by airline" }),
-          charts.bars(body.byAirline
-            .slice()
-            .sort((a, b) => b.delayedShare - a.delayedShare || b.rows - a.rows)
-            .map((a) => ({ label: a.airline, value: a.delayedShare, note: `${pct(a.delayedShare, 0)} of ${count.format(a.rows)}` })),
-          { label: "Share of each airline's rows predicted delayed" })));
+          el("figcaption", { text: "Expected share delayed, by airline" }),
+          airlines,
+          el("p", { className: "hint", text: "Bars: the mean chance of this job's rows. Ticks: the airline's delay rate in 2017." })));
+      charts.fit(this.charts);
     }
   }
 
@@ -533,17 +819,38 @@
 
   // ---------------------------------------------------------------- job list
 
-  /** The Jobs tab: the list of recent jobs (kept fresh while some run), or one job's details (#jobs/{id}). */
+  /**
+   * The Jobs tab: the list of recent jobs (kept fresh while some run) with a status filter, a search by name and
+   * pages of LIST_PAGE, or one job's details (#jobs/{id}).
+   */
   const jobs = {
     items: [],
     next: null,
+    offset: 0,
+    seq: 0,
     timer: null,
+    searchTimer: null,
     visible: false,
     detail: null,
 
     setUp() {
       $("#jobs-refresh").addEventListener("click", () => this.load());
-      $("#jobs-more").addEventListener("click", () => this.load(this.next));
+      $("#jobs-older").addEventListener("click", () => this.load(this.offset + LIST_PAGE, "#jobs-older"));
+      $("#jobs-newer").addEventListener("click", () => this.load(Math.max(0, this.offset - LIST_PAGE), "#jobs-newer"));
+      $("#jobs-status").addEventListener("change", () => this.load(0));
+      $("#jobs-search").addEventListener("input", () => {
+        // Search as the person types, once they pause.
+        clearTimeout(this.searchTimer);
+        this.searchTimer = setTimeout(() => this.load(0), 300);
+      });
+      $("#jobs-filter").addEventListener("submit", (e) => {
+        e.preventDefault();
+        clearTimeout(this.searchTimer);
+        this.load(0);
+      });
+      connection.listeners.add((lost) => {
+        if (!lost && this.visible && !this.detail) this.load(this.offset);
+      });
     },
 
     /** id: a job to show, null for the list, undefined when the tab is hidden. */
@@ -557,50 +864,79 @@
         this.detail = null;
       }
       if (id && this.detail?.job.id !== id) this.open(id, focus);
-      if (this.visible && !id) this.load();
+      if (id && this.detail) document.title = `${jobTitle(this.detail.job)} · Jobs · FlightDelay`;
+      if (this.visible && !id) this.load(this.offset);
     },
 
     invalidate() {
-      if (this.visible) this.load();
+      if (this.visible) this.load(this.offset);
     },
 
-    async load(page) {
+    query(offset) {
+      const params = new URLSearchParams({ limit: String(LIST_PAGE), offset: String(offset) });
+      const status = $("#jobs-status").value;
+      const search = $("#jobs-search").value.trim();
+      if (status) params.set("status", status);
+      if (search) params.set("q", search);
+      return "/v1/jobs?" + params;
+    },
+
+    async load(offset = 0, keepFocus) {
       clearTimeout(this.timer);
+      // Loads overlap (a refresh in flight when the person pages or searches): only the latest may draw the list.
+      const seq = ++this.seq;
       const error = $("#jobs-error");
       try {
-        const { response, body } = await request(page || "/v1/jobs?limit=20", { cache: "no-store" });
+        const { response, body } = await request(this.query(offset), { cache: "no-store" });
+        if (seq !== this.seq) return;
         if (!response.ok) {
           error.textContent = problemText(body, response);
           error.hidden = false;
           return;
         }
         error.hidden = true;
-        this.items = page ? this.items.concat(body.items) : body.items;
+        this.items = body.items;
+        this.offset = body.offset;
         this.next = body.next;
         this.render();
+        // The pager's button may have just been hidden (first or last page): keep the keyboard in the pager.
+        if (keepFocus && $(keepFocus).hidden) ($("#jobs-older").hidden ? $("#jobs-newer") : $("#jobs-older")).focus();
       } catch (e) {
-        error.textContent = "The service could not be reached: " + e.message;
-        error.hidden = false;
+        // The banner says the connection is lost; the list stays as it was and reloads when it is back.
+        if (seq === this.seq && !e.connection) {
+          error.textContent = "Something went wrong: " + e.message;
+          error.hidden = false;
+        }
+        return;
       }
-      if (this.visible && this.items.some((j) => !FINAL.has(j.status))) this.timer = setTimeout(() => this.load(), LIST_REFRESH_MS);
+      if (this.visible && this.items.some((j) => !FINAL.has(j.status))) this.timer = setTimeout(() => this.load(this.offset), LIST_REFRESH_MS);
     },
 
     render() {
       const rows = this.items.map((job) => {
         const end = job.finishedAt ? Date.parse(job.finishedAt) : Date.now();
         const took = job.startedAt ? duration(end - Date.parse(job.startedAt)) : "–";
+        // data-label names each cell where narrow screens show the rows as cards.
         return el("tr", { "data-job": job.id, "data-status": job.status },
-          el("td", {}, el("a", { href: `#jobs/${job.id}`, text: `Job ${shortId(job.id)}`, "aria-label": `Job ${job.id}, ${job.status}: details` })),
-          el("td", { text: time(job.createdAt) }),
-          el("td", {}, el("span", { className: "badge status-" + job.status, text: job.status })),
-          el("td", { className: "num", text: count.format(job.totalRows) }),
-          el("td", { className: "num", text: took }),
-          el("td", { className: "progress-cell" }, el("progress", { max: 1, value: job.progress, "aria-label": `Progress ${pct(job.progress, 0)}` }), " " + pct(job.progress, 0)));
+          el("td", { className: "job-cell", "data-label": "Job" }, el("a", { href: `#jobs/${job.id}`, text: jobTitle(job) })),
+          el("td", { "data-label": "Submitted", text: time(job.createdAt) }),
+          el("td", { "data-label": "Status" }, el("span", { className: "badge status-" + job.status, text: job.status })),
+          el("td", { className: "num", "data-label": "Rows", text: count.format(job.totalRows) }),
+          el("td", { className: "num", "data-label": "Duration", text: took }),
+          el("td", { className: "progress-cell", "data-label": "Progress" }, el("progress", { max: 1, value: job.progress, "aria-label": `Progress of ${jobTitle(job)}` }), " " + pct(job.progress, 0)));
       });
       $("#jobs-table tbody").replaceChildren(...rows);
       $("#jobs-table").hidden = rows.length === 0;
+      const filtered = $("#jobs-status").value || $("#jobs-search").value.trim();
       $("#jobs-empty").hidden = rows.length > 0;
-      $("#jobs-more").hidden = !this.next;
+      if (rows.length === 0) {
+        $("#jobs-empty").replaceChildren(...(filtered
+          ? ["No jobs match this search or status."]
+          : ["No jobs yet. Upload a file under ", el("a", { href: "#batch", text: "Batch" }), "."]));
+      }
+      $("#jobs-older").hidden = !this.next;
+      $("#jobs-newer").hidden = this.offset === 0;
+      $("#jobs-page").textContent = rows.length ? `Jobs ${count.format(this.offset + 1)}–${count.format(this.offset + rows.length)}` : "";
     },
 
     async open(id, focus) {
@@ -609,23 +945,65 @@
       const target = $("#job-details");
       const back = el("p", {}, el("a", { href: "#jobs", text: "← All jobs" }));
       target.replaceChildren(back, el("p", { className: "placeholder", text: "Loading…" }));
-      const { response, body } = await request(`/v1/jobs/${encodeURIComponent(id)}`, { cache: "no-store" });
+      let response, body;
+      try {
+        ({ response, body } = await request(`/v1/jobs/${encodeURIComponent(id)}`, { cache: "no-store" }));
+      } catch {
+        target.replaceChildren(back, el("p", { className: "placeholder", text: "Waiting for the connection…" }));
+        const retry = (lost) => {
+          if (lost) return;
+          connection.listeners.delete(retry);
+          if (location.hash === `#jobs/${id}`) this.open(id, focus);
+        };
+        connection.listeners.add(retry);
+        return;
+      }
       if (!response.ok) {
-        target.replaceChildren(back, el("h2", { tabindex: -1, text: "Job not found" }), el("p", { className: "errors", role: "alert", text: problemText(body, response) }));
+        target.replaceChildren(back, el("h1", { tabindex: -1, text: "Job not found" }), el("p", { className: "errors", role: "alert", text: problemText(body, response) }));
         return;
       }
       this.detail = new JobPanel(body, { details: true });
       target.replaceChildren(back, this.detail.node);
+      document.title = `${jobTitle(body)} · Jobs · FlightDelay`;
       this.detail.start();
-      if (focus) this.detail.node.querySelector("h2").focus({ preventScroll: true });
+      if (focus) this.detail.node.querySelector("h1").focus({ preventScroll: true });
     },
   };
 
   // ---------------------------------------------------------------- charts
 
-  /** Small SVG charts: bars, columns, a histogram and the ROC curve. Colours come from app.css, so dark mode applies. */
+  /**
+   * Small SVG charts: bars, columns, a histogram, the ROC curve and the reliability diagram. Each is drawn at its
+   * container's width in CSS pixels (one SVG unit is one pixel), so its text renders at the size app.css gives it
+   * on a phone as on a laptop; a ResizeObserver draws it again when the width changes. Colours come from app.css,
+   * so dark mode applies.
+   */
   const charts = {
     modelDrawn: false,
+    observer: new ResizeObserver((entries) => {
+      for (const entry of entries) charts.draw(entry.target);
+    }),
+
+    /** Makes container hold the chart draw(width) returns, at the container's width, redrawn as it changes. */
+    host(container, draw) {
+      container.chartDraw = draw;
+      container.chartWidth = 0;
+      this.observer.observe(container);
+      return container;
+    },
+
+    draw(container) {
+      const width = Math.floor(container.clientWidth);
+      // Hidden (width 0) or unchanged: nothing to do; it is drawn once it shows.
+      if (!container.chartDraw || width === 0 || width === container.chartWidth) return;
+      container.chartWidth = width;
+      container.replaceChildren(container.chartDraw(width));
+    },
+
+    /** Draws the charts under root now (the observer would do it a frame later). */
+    fit(root) {
+      for (const container of root.querySelectorAll(".chart")) this.draw(container);
+    },
 
     drawModel() {
       if (this.modelDrawn || !card) return;
@@ -633,85 +1011,124 @@
       const m = card.metrics;
       if (m.rocCurve) {
         const [[tn, fp], [fn, tp]] = m.confusionMatrix;
-        $("#roc-chart")?.replaceChildren(this.roc(m.rocCurve, { x: fp / (fp + tn), y: tp / (tp + fn) }, m.rocAuc));
+        const roc = $("#roc-chart");
+        if (roc) this.host(roc, (width) => this.roc(m.rocCurve, { x: fp / (fp + tn), y: tp / (tp + fn) }, m.rocAuc, width));
       }
+      const c = card.calibration;
+      const reliability = $("#reliability-chart");
+      if (c && reliability) this.host(reliability, (width) => this.reliability(c, width));
       const t = card.training;
-      if (!t) return;
-      $("#airline-chart")?.replaceChildren(this.bars(
-        t.byAirline.slice().sort((a, b) => b.delayRate - a.delayRate).map((a) => ({ label: a.airline, value: a.delayRate, note: `${pct(a.delayRate, 0)} of ${count.format(a.flights)}` })),
-        { label: "Delay rate of each airline's flights in the training data", average: t.delayRate }));
-      $("#month-chart")?.replaceChildren(this.columns(
-        t.byMonth.map((m) => ({ label: MONTHS[m.month - 1].slice(0, 3), value: m.delayRate, title: `${MONTHS[m.month - 1]}: ${pct(m.delayRate)} of ${count.format(m.flights)} flights delayed` })),
-        { label: "Delay rate of each month's flights in the training data", average: t.delayRate, percent: true }),
-        el("p", { className: "hint", text: `Dashed line: all flights, ${pct(t.delayRate)}.` }));
+      if (t) {
+        const airlines = $("#airline-chart");
+        if (airlines) this.host(airlines, (width) => this.bars(
+          t.byAirline.slice().sort((a, b) => b.delayRate - a.delayRate).map((a) => ({ label: a.airline, value: a.delayRate, note: `${pct(a.delayRate, 0)} of ${count.format(a.flights)}` })),
+          { width, label: "Delay rate of each airline's flights in the training data", average: t.delayRate, xTitle: "Share of flights delayed" }));
+        const months = $("#month-chart");
+        if (months) {
+          this.host(months, (width) => this.columns(
+            t.byMonth.map((m) => ({ label: MONTHS[m.month - 1].slice(0, 3), value: m.delayRate, title: `${MONTHS[m.month - 1]}: ${pct(m.delayRate)} of ${count.format(m.flights)} flights delayed` })),
+            { width, label: "Delay rate of each month's flights in the training data", average: t.delayRate, percent: true, yTitle: "Share of flights delayed" }));
+          months.after(el("p", { className: "hint", text: `Dashed line: all flights, ${pct(t.delayRate)}.` }));
+        }
+      }
+      this.fit($("#model"));
     },
 
-    /** Horizontal bars of shares (0..1), one per row, labelled on the left and annotated on the right. */
-    bars(rows, { label, average }) {
-      const width = 520, left = 170, right = 100, row = 22, top = 6;
-      const height = top + rows.length * row + (average === undefined ? 6 : 24);
-      const max = axis(Math.max(0.01, ...rows.map((r) => r.value), average || 0)).ceiling;
+    /**
+     * Horizontal bars of shares (0..1), one per row, labelled on the left and annotated on the right; optionally a
+     * dashed line for the average and, per row, a tick for a reference value (the row's historical rate).
+     */
+    bars(rows, { width, label, average, xTitle, referenceLabel }) {
+      const narrow = width < 480;
+      const left = Math.min(170, Math.round(width * (narrow ? 0.42 : 0.33))), right = narrow ? 74 : 100, row = 24, top = 6;
+      const hasReference = rows.some((r) => r.reference !== undefined && r.reference !== null);
+      const plotBottom = top + rows.length * row;
+      const height = plotBottom + 8 + (average === undefined ? 0 : 18) + (hasReference ? 18 : 0) + (xTitle ? 20 : 0);
+      const max = axis(Math.max(0.01, ...rows.map((r) => Math.max(r.value, r.reference || 0)), average || 0)).ceiling;
       const x = (v) => left + (v / max) * (width - left - right);
-      const chart = svg("svg", { class: "chart-svg", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `${label}: ${rows.map((r) => `${r.label} ${pct(r.value)}`).join(", ")}.` });
-      if (average !== undefined) chart.append(svg("line", { class: "average", x1: x(average), x2: x(average), y1: top, y2: top + rows.length * row }));
+      const chart = svg("svg", { class: "chart-svg", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
+        "aria-label": `${label}: ${rows.map((r) => `${r.label} ${pct(r.value)}${r.reference === undefined || r.reference === null ? "" : ` (${referenceLabel} ${pct(r.reference)})`}`).join(", ")}.` });
+      if (average !== undefined) chart.append(svg("line", { class: "average", x1: x(average), x2: x(average), y1: top, y2: plotBottom }));
       rows.forEach((r, i) => {
         const y = top + i * row;
         chart.append(
-          svg("text", { class: "label", x: left - 8, y: y + row / 2, "text-anchor": "end", "dominant-baseline": "middle", text: r.label }),
-          svg("rect", { class: "bar", x: left, y: y + 3, width: Math.max(1, x(r.value) - left), height: row - 6 }, svg("title", { text: `${r.label}: ${r.note}` })),
-          svg("text", { class: "value", x: x(r.value) + 6, y: y + row / 2, "dominant-baseline": "middle", text: r.note }));
+          svg("text", { class: "label", x: left - 6, y: y + row / 2, "text-anchor": "end", "dominant-baseline": "middle", text: fitText(r.label, left - 8) }, svg("title", { text: r.label })),
+          svg("rect", { class: "bar", x: left, y: y + 4, width: Math.max(1, x(r.value) - left), height: row - 8 }, svg("title", { text: r.title || `${r.label}: ${r.note}` })),
+          svg("text", { class: "value", x: x(Math.max(r.value, r.reference || 0)) + 6, y: y + row / 2, "dominant-baseline": "middle", text: r.note }));
+        if (r.reference !== undefined && r.reference !== null) chart.append(svg("line", { class: "reference", x1: x(r.reference), x2: x(r.reference), y1: y + 1, y2: y + row - 1 }));
       });
-      if (average !== undefined) chart.append(svg("text", { class: "axis", x: x(average), y: top + rows.length * row + 16, "text-anchor": "middle", text: `dashed: all flights, ${pct(average)}` }));
+      let y = plotBottom + 8;
+      if (average !== undefined) {
+        chart.append(svg("text", { class: "axis", x: left, y: y + 8, text: `dashed: all flights, ${pct(average)}` }));
+        y += 18;
+      }
+      if (hasReference) {
+        chart.append(svg("line", { class: "reference", x1: left, x2: left, y1: y, y2: y + 14 }), svg("text", { class: "axis", x: left + 6, y: y + 8, "dominant-baseline": "middle", text: `tick: ${referenceLabel}` }));
+        y += 18;
+      }
+      if (xTitle) chart.append(svg("text", { class: "axis-title", x: left + (width - left - right) / 2, y: y + 12, "text-anchor": "middle", text: xTitle }));
       return chart;
     },
 
-    /** Vertical columns with a labelled y axis; optionally a dashed line for the average. */
-    columns(cols, { label, average, percent, marker }) {
-      const width = 520, height = 250, left = 52, right = 12, top = marker ? 26 : 14, bottom = 30;
+    /** Vertical columns with a labelled y axis, axis titles, optionally a dashed line for the average and a marker line. */
+    columns(cols, { width, label, average, percent, marker, xTitle, yTitle }) {
+      const narrow = width < 480;
+      const height = narrow ? 230 : 260, left = yTitle ? 62 : 48, right = 10, top = marker ? 26 : 14, bottom = 30 + (xTitle ? 20 : 0);
       const plotW = width - left - right, plotH = height - top - bottom;
       const { ceiling, step } = axis(Math.max(percent ? 0.01 : 1, ...cols.map((c) => c.value), average || 0), !percent);
       const y = (v) => top + plotH - (v / ceiling) * plotH;
       const slot = plotW / cols.length;
       const format = (v) => (percent ? pct(v, 0) : count.format(Math.round(v)));
-      const chart = svg("svg", { class: "chart-svg", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `${label}: ${cols.map((c) => `${c.label} ${format(c.value)}`).join(", ")}.` });
+      const chart = svg("svg", { class: "chart-svg", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `${label}: ${cols.map((c) => `${c.label} ${format(c.value)}`).join(", ")}.` });
       for (let v = 0; v <= ceiling + step / 2; v += step) {
         chart.append(
           svg("line", { class: "grid", x1: left, x2: width - right, y1: y(v), y2: y(v) }),
           svg("text", { class: "axis", x: left - 6, y: y(v), "text-anchor": "end", "dominant-baseline": "middle", text: format(v) }));
       }
+      // On a phone twelve labels do not fit side by side: every other one.
+      const every = slot < 30 ? 2 : 1;
       cols.forEach((c, i) => {
         const x = left + i * slot;
-        chart.append(
-          svg("rect", { class: "bar" + (c.className ? " " + c.className : ""), x: x + slot * 0.12, y: y(c.value), width: slot * 0.76, height: Math.max(0, top + plotH - y(c.value)) }, svg("title", { text: c.title || `${c.label}: ${format(c.value)}` })),
-          svg("text", { class: "axis", x: x + slot / 2, y: height - bottom + 16, "text-anchor": "middle", text: c.label }));
+        chart.append(svg("rect", { class: "bar" + (c.className ? " " + c.className : ""), x: x + slot * 0.12, y: y(c.value), width: slot * 0.76, height: Math.max(0, top + plotH - y(c.value)) }, svg("title", { text: c.title || `${c.label}: ${format(c.value)}` })));
+        if (i % every === 0) chart.append(svg("text", { class: "axis", x: x + slot / 2, y: top + plotH + 16, "text-anchor": "middle", text: c.label }));
       });
       if (average !== undefined) chart.append(svg("line", { class: "average", x1: left, x2: width - right, y1: y(average), y2: y(average) }));
       if (marker) {
         const x = left + marker.at * plotW;
         chart.append(
-          svg("line", { class: "average", x1: x, x2: x, y1: top, y2: top + plotH }),
-          svg("text", { class: "axis", x: x + 4, y: top - 10, text: marker.label }));
+          svg("line", { class: "marker", x1: x, x2: x, y1: top, y2: top + plotH }),
+          svg("text", { class: "axis", x: Math.min(x + 4, width - right - 4), y: top - 10, "text-anchor": x > width * 0.6 ? "end" : "start", text: marker.label }));
       }
+      if (xTitle) chart.append(svg("text", { class: "axis-title", x: left + plotW / 2, y: height - 6, "text-anchor": "middle", text: xTitle }));
+      if (yTitle) chart.append(svg("text", { class: "axis-title", x: 14, y: top + plotH / 2, "text-anchor": "middle", transform: `rotate(-90 14 ${top + plotH / 2})`, text: yTitle }));
       return chart;
     },
 
-    /** A job's probabilities in 10 bins; bins from 50% on are the ones predicted delayed. */
-    histogram(bins) {
+    /** A job's probabilities in 10 bins; bins from the decision threshold on are the flagged ones. */
+    histogram(bins, width) {
       const cols = bins.map((b) => ({
         label: `${Math.round(b.from * 100)}–${Math.round(b.to * 100)}`,
         value: b.count,
-        className: b.from >= 0.5 ? "delayed" : "on-time",
+        className: b.from + 1e-9 >= THRESHOLD ? "delayed" : "on-time",
         title: `${Math.round(b.from * 100)}% to ${Math.round(b.to * 100)}%: ${count.format(b.count)} rows`,
       }));
-      return this.columns(cols, { label: "Number of rows by predicted delay probability, in 10% bins", marker: { at: 0.5, label: "predicted delayed →" } });
+      return this.columns(cols, {
+        width,
+        label: "Number of rows by predicted delay probability, in 10% bins",
+        marker: { at: THRESHOLD, label: `flagged from ${pct(THRESHOLD, 0)} →` },
+        xTitle: "Predicted chance of a delay (%)",
+        yTitle: "Rows",
+      });
     },
 
     /** The ROC curve with the diagonal of guessing and the model's own cut-off marked. */
-    roc(points, cut, auc) {
-      const size = 340, pad = 52, plot = size - pad - 30;
+    roc(points, cut, auc, width) {
+      const size = Math.min(width, 420), pad = 56, plot = size - pad - 16;
       const x = (v) => pad + v * plot;
       const y = (v) => 10 + plot - v * plot;
-      const chart = svg("svg", { class: "chart-svg roc", viewBox: `0 0 ${size} ${y(0) + 42}`, role: "img", "aria-label": `ROC curve, area under it ${auc.toFixed(3)}; at the 50% cut-off the model catches ${pct(cut.y, 0)} of delayed flights and wrongly flags ${pct(cut.x, 0)} of on-time ones.` });
+      const height = y(0) + 44;
+      const cutLabel = `flag from ${pct(THRESHOLD, 0)}`;
+      const chart = svg("svg", { class: "chart-svg roc", width: size, height, viewBox: `0 0 ${size} ${height}`, role: "img", "aria-label": `ROC curve, area under it ${auc.toFixed(3)}; flagging from ${pct(THRESHOLD, 0)} the model catches ${pct(cut.y, 0)} of delayed flights and wrongly flags ${pct(cut.x, 0)} of on-time ones.` });
       for (const v of [0, 0.25, 0.5, 0.75, 1]) {
         chart.append(
           svg("line", { class: "grid", x1: x(0), x2: x(1), y1: y(v), y2: y(v) }),
@@ -722,13 +1139,54 @@
       chart.append(
         svg("line", { class: "average", x1: x(0), y1: y(0), x2: x(1), y2: y(1) }),
         svg("polyline", { class: "curve", points: points.map((p) => `${x(p.falsePositiveRate).toFixed(1)},${y(p.truePositiveRate).toFixed(1)}`).join(" ") }),
-        svg("circle", { class: "cut-point", cx: x(cut.x), cy: y(cut.y), r: 5 }, svg("title", { text: `50% cut-off: ${pct(cut.y)} of delays caught, ${pct(cut.x)} of on-time flights flagged` })),
-        svg("text", { class: "axis", x: x(cut.x) + 8, y: y(cut.y) + 14, text: "50% cut-off" }),
-        svg("text", { class: "axis", x: x(0.5), y: y(0) + 34, "text-anchor": "middle", text: "on-time flights wrongly flagged" }),
-        svg("text", { class: "axis", x: 12, y: y(0.5), "text-anchor": "middle", transform: `rotate(-90 12 ${y(0.5)})`, text: "delayed flights caught" }));
+        svg("circle", { class: "cut-point", cx: x(cut.x), cy: y(cut.y), r: 5 }, svg("title", { text: `${cutLabel}: ${pct(cut.y)} of delays caught, ${pct(cut.x)} of on-time flights flagged` })),
+        svg("text", { class: "axis", x: x(cut.x) + 8, y: y(cut.y) + 14, text: cutLabel }),
+        svg("text", { class: "axis-title", x: x(0.5), y: y(0) + 36, "text-anchor": "middle", text: "On-time flights wrongly flagged" }),
+        svg("text", { class: "axis-title", x: 14, y: y(0.5), "text-anchor": "middle", transform: `rotate(-90 14 ${y(0.5)})`, text: "Delayed flights caught" }));
+      return chart;
+    },
+
+    /**
+     * The reliability diagram: per band of predicted chance, the band's mean prediction (across) against the share of
+     * its test flights that were delayed (up); dots sized by flights; on the dashed diagonal the chance is exact.
+     */
+    reliability(c, width) {
+      const size = Math.min(width, 420), pad = 56, plot = size - pad - 16;
+      const bands = c.reliability.filter((b) => b.flights > 0);
+      const top = Math.min(1, axis(Math.max(0.1, ...bands.filter((b) => b.flights >= 100).map((b) => Math.max(b.meanProbability, b.observedRate)))).ceiling);
+      const x = (v) => pad + (Math.min(v, top) / top) * plot;
+      const y = (v) => 10 + plot - (Math.min(v, top) / top) * plot;
+      const height = y(0) + 44;
+      const most = Math.max(...bands.map((b) => b.flights));
+      const chart = svg("svg", { class: "chart-svg reliability", width: size, height, viewBox: `0 0 ${size} ${height}`, role: "img",
+        "aria-label": `Reliability of the predicted chance on test flights: ${bands.map((b) => `predicted ${pct(b.from, 0)}–${pct(b.to, 0)}: ${count.format(b.flights)} flights, mean prediction ${pct(b.meanProbability)}, ${pct(b.observedRate)} delayed`).join("; ")}.` });
+      const ticks = axis(top).step;
+      for (let v = 0; v <= top + 1e-9; v += ticks) {
+        chart.append(
+          svg("line", { class: "grid", x1: x(0), x2: x(top), y1: y(v), y2: y(v) }),
+          svg("line", { class: "grid", x1: x(v), x2: x(v), y1: y(0), y2: y(top) }),
+          svg("text", { class: "axis", x: pad - 5, y: y(v), "text-anchor": "end", "dominant-baseline": "middle", text: pct(v, 0) }),
+          svg("text", { class: "axis", x: x(v), y: y(0) + 16, "text-anchor": "middle", text: pct(v, 0) }));
+      }
+      chart.append(svg("line", { class: "average", x1: x(0), y1: y(0), x2: x(top), y2: y(top) }));
+      for (const b of bands) {
+        // Bands beyond the axis (a handful of flights) are left out of the picture, not out of the table.
+        if (b.meanProbability > top || b.observedRate > top) continue;
+        chart.append(svg("circle", { class: "band", cx: x(b.meanProbability), cy: y(b.observedRate), r: 3 + 9 * Math.sqrt(b.flights / most) },
+          svg("title", { text: `Predicted ${pct(b.from, 0)}–${pct(b.to, 0)}: ${count.format(b.flights)} test flights, mean prediction ${pct(b.meanProbability)}, ${pct(b.observedRate)} delayed` })));
+      }
+      chart.append(
+        svg("text", { class: "axis-title", x: x(top / 2), y: y(0) + 36, "text-anchor": "middle", text: "Predicted chance (band mean)" }),
+        svg("text", { class: "axis-title", x: 14, y: y(top / 2), "text-anchor": "middle", transform: `rotate(-90 14 ${y(top / 2)})`, text: "Share delayed" }));
       return chart;
     },
   };
+
+  /** Shortens a label to about maxWidth pixels at the charts' 12px text (an ellipsis marks the cut). */
+  function fitText(text, maxWidth) {
+    const chars = Math.max(4, Math.floor(maxWidth / 6.6));
+    return text.length <= chars ? text : text.slice(0, chars - 1) + "…";
+  }
 
   /** An axis from 0 to a round number at or above max, in 3 to 6 round steps (whole steps when integers). */
   function axis(max, integers) {

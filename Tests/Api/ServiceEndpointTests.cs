@@ -26,6 +26,36 @@ public partial class ServiceEndpointTests(ApiFactory factory) : IClassFixture<Ap
         Assert.Equal(2, card.GetProperty("metrics").GetProperty("confusionMatrix").GetArrayLength());
     }
 
+    [Fact]
+    public async Task Model_card_says_what_the_probability_and_the_label_are_worth_and_the_training_base_rates()
+    {
+        var card = await _client.GetFromJsonAsync<JsonElement>("/v1/model");
+        var shipped = ModelCard.Read(Path.Combine(TestFiles.ShippedModel, FlightModel.CardFileName));
+
+        // The label's hit rate is the precision of "delayed" at the decision threshold, as the card measured it.
+        var calibration = card.GetProperty("calibration");
+        Assert.Equal(shipped.Metrics.Precision, calibration.GetProperty("hitRate").GetDouble());
+        Assert.Equal(shipped.Metrics.Recall, calibration.GetProperty("catchRate").GetDouble());
+        Assert.Equal(shipped.Calibration!.DecisionThreshold, calibration.GetProperty("decisionThreshold").GetDouble());
+        Assert.Equal(shipped.Calibration.Brier, calibration.GetProperty("brier").GetDouble());
+        Assert.Equal(shipped.Calibration.ExpectedCalibrationError, calibration.GetProperty("expectedCalibrationError").GetDouble());
+        Assert.Equal(10, calibration.GetProperty("reliability").GetArrayLength());
+        Assert.Equal(shipped.TestRows, calibration.GetProperty("reliability").EnumerateArray().Sum(b => b.GetProperty("flights").GetInt32()));
+
+        var training = card.GetProperty("training");
+        Assert.Equal(23, training.GetProperty("byAirline").GetArrayLength());
+        Assert.Equal(12, training.GetProperty("byMonth").GetArrayLength());
+        var combos = training.GetProperty("byAirlineType").EnumerateArray().ToList();
+        Assert.Equal(46, combos.Count);
+        Assert.Equal(card.GetProperty("trainRows").GetInt32(), combos.Sum(c => c.GetProperty("flights").GetInt32()));
+
+        // Documented: the OpenAPI document describes the new fields.
+        var openApi = await _client.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("Precision of the `delayed` label on the test set", openApi);
+        Assert.Contains("Per airline and flight type (I, N)", openApi);
+        Assert.Contains("wait to be sent again", openApi);
+    }
+
     [Theory]
     [InlineData("/health/live")]
     [InlineData("/health/ready")]
@@ -97,8 +127,8 @@ public partial class ServiceEndpointTests(ApiFactory factory) : IClassFixture<Ap
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var delayed = SeedModel.Instance.Predict(TestFiles.Encode("Grupo LATAM", "I", 7));
-        Assert.Contains(delayed ? "Likely delayed" : "Likely on time", html);
-        Assert.DoesNotContain(delayed ? "Likely on time" : "Likely delayed", html);
+        Assert.Contains(delayed ? "Flagged as a delay risk" : "Not flagged as a delay risk", html);
+        Assert.DoesNotContain(delayed ? "Not flagged as a delay risk" : ">Flagged as a delay risk", html);
         Assert.Contains("<option selected>Grupo LATAM</option>", html);
         // The probability as a bar and the model version, as the JavaScript answer shows them.
         var probability = (await _client.PredictAsync([("Grupo LATAM", "I", 7)]))[0].Probability;

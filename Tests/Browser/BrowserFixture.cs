@@ -22,7 +22,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public ApiFactory Factory { get; } = new ApiFactory()
         .With("Jobs:ChunkSize", "100")
-        .With("Jobs:ConcurrentChunks", "1");
+        .With("Jobs:ConcurrentChunks", "1")
+        // Small enough that a test can hand the page a bigger file (the page checks the size before uploading).
+        .With("Jobs:MaxUploadBytes", "20000000");
 
     public Uri BaseAddress { get; private set; } = null!;
 

@@ -34,13 +34,13 @@ public sealed partial class PageBrowserTests(BrowserFixture browser) : IClassFix
         var expected = (await browser.Api.PredictAsync([("Grupo LATAM", "I", 7)]))[0];
         var version = (await browser.Api.GetFromJsonAsync<JsonElement>("/v1/model")).GetProperty("version").GetString()!;
         var result = page.Locator("#result");
-        await Expect(result.Locator(".verdict")).ToHaveTextAsync(expected.Delayed ? "Likely delayed" : "Likely on time");
+        await Expect(result.Locator(".verdict")).ToHaveTextAsync(expected.Delayed ? "Flagged as a delay risk" : "Not flagged as a delay risk");
         var percent = (expected.Probability * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
-        await Expect(result.Locator(".probability strong")).ToHaveTextAsync(percent);
+        await Expect(result.Locator(".chance-value")).ToHaveTextAsync(percent);
         await Expect(result.Locator("svg.prob-bar")).ToHaveAttributeAsync("aria-label", new Regex(Regex.Escape(percent)));
         Assert.Equal(Math.Round(expected.Probability * 100, 1), double.Parse(await result.Locator("svg.prob-bar rect.fill").GetAttributeAsync("width") ?? "", CultureInfo.InvariantCulture), 1);
         await Expect(result.Locator(".model-version code")).ToHaveTextAsync(version);
-        await Expect(result.Locator(".context")).ToContainTextAsync("Grupo LATAM");
+        await Expect(result.Locator(".rates")).ToContainTextAsync("Grupo LATAM");
         // Answered through /v1/predictions: the page did not post the form.
         Assert.Equal(new Uri(browser.BaseAddress, "/").ToString(), page.Url);
         await AssertReadableAsync(page);
@@ -69,7 +69,7 @@ public sealed partial class PageBrowserTests(BrowserFixture browser) : IClassFix
 
         await page.WaitForURLAsync("**/predict");
         var expected = (await browser.Api.PredictAsync([("Sky Airline", "N", 3)]))[0];
-        await Expect(page.Locator("#result .verdict")).ToHaveTextAsync(expected.Delayed ? "Likely delayed" : "Likely on time");
+        await Expect(page.Locator("#result .verdict")).ToHaveTextAsync(expected.Delayed ? "Flagged as a delay risk" : "Not flagged as a delay risk");
         await Expect(page.GetByLabel("Airline")).ToHaveValueAsync("Sky Airline");
         await ScreenshotAsync(page, "predict-without-javascript");
     }
@@ -112,15 +112,46 @@ public sealed partial class PageBrowserTests(BrowserFixture browser) : IClassFix
         await download.SaveAsAsync(path);
         var lines = await File.ReadAllLinesAsync(path);
         File.Delete(path);
-        Assert.Equal("row,delayed,probability,model_version", lines[0]);
+        // With the flight each row scored, to join back on.
+        Assert.Equal("row,delayed,probability,model_version,airline,flightType,month", lines[0]);
         Assert.Equal(20_001, lines.Length);
         var expected = await browser.Api.PredictAsync(flights);
         var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
         Assert.Equal(Enumerable.Range(1, 20_000), rows.Select(r => int.Parse(r[0], CultureInfo.InvariantCulture)));
         Assert.Equal(expected.Select(e => e.Delayed ? "1" : "0"), rows.Select(r => r[1]));
         Assert.All(rows, r => Assert.StartsWith("m-", r[3]));
+        Assert.Equal(flights.Select(f => (f.Airline, f.FlightType, f.Month.ToString(CultureInfo.InvariantCulture))), rows.Select(r => (r[4], r[5], r[6])));
         watched.AssertNoErrors();
     }
+
+    [Fact]
+    public async Task A_semicolon_excel_export_with_aliases_is_scored_and_a_typo_is_told_what_it_may_mean()
+    {
+        await using var watched = await browser.OpenAsync();
+        var page = watched.Page;
+        await page.GotoAsync("/#batch");
+
+        // As Excel saves "CSV (semicolon)": its sep= line, human headers, an id column, an alias, a month name, a typo.
+        await DropAsync(page, "sep=;\r\nFlight ID;Airline;Flight Type;Month\r\nA1;LATAM;International;Jul\r\nA2;Iberai;N;3\r\n", "export.csv");
+        var problem = page.Locator("#upload-errors [role=alert]");
+        await Expect(problem.Locator("tbody tr")).ToHaveCountAsync(1);
+        await Expect(problem.Locator("tbody tr td").Nth(2)).ToContainTextAsync("Unknown airline 'Iberai'. Did you mean 'Iberia'?");
+
+        await DropAsync(page, "sep=;\r\nFlight ID;Airline;Flight Type;Month\r\nA1;LATAM;International;Jul\r\nA2;Iberia;N;3\r\n", "export.csv");
+        var job = page.Locator("#current-job article");
+        await Expect(job).ToContainTextAsync("export.csv", new() { Timeout = 30_000 });
+        await Expect(job).ToContainTextAsync("succeeded", new() { Timeout = 30_000 });
+        watched.AssertNoErrors();
+    }
+
+    private static async Task DropAsync(Microsoft.Playwright.IPage page, string content, string name) =>
+        await page.Locator("#dropzone").EvaluateAsync("""
+            (zone, [content, name]) => {
+              const data = new DataTransfer();
+              data.items.add(new File([content], name, { type: "text/csv" }));
+              zone.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+            }
+            """, new[] { content, name });
 
     [Fact]
     public async Task A_bad_csv_dropped_on_the_page_is_refused_with_the_row_and_what_is_wrong()
@@ -172,7 +203,45 @@ public sealed partial class PageBrowserTests(BrowserFixture browser) : IClassFix
         // While it runs: rows done of total, the rate and the time left.
         await Expect(job.Locator(".progress-text")).ToHaveTextAsync(new Regex(@"^[\d,]+ of 600,000 rows \(\d+%\) · [\d,]+ rows/s · about .+ left$"));
         await ScreenshotAsync(page, "batch-job-running");
+        // Canceling asks first; keeping it running changes nothing.
+        var confirm = page.GetByRole(AriaRole.Dialog, new() { Name = "Cancel this job?" });
         await job.GetByRole(AriaRole.Button, new() { Name = "Cancel job" }).ClickAsync();
+        await Expect(confirm).ToBeVisibleAsync();
+        await Expect(confirm).ToContainTextAsync("many-flights.csv");
+        await Expect(confirm).ToContainTextAsync("cannot be undone");
+        await ScreenshotAsync(page, "batch-cancel-confirm");
+        await confirm.GetByRole(AriaRole.Button, new() { Name = "Keep it running" }).ClickAsync();
+        await Expect(confirm).ToBeHiddenAsync();
+        await Expect(job).ToHaveAttributeAsync("data-status", "running");
+
+        // The service reports a chunk still being scored for two more polls: the card says "canceling" until it settles.
+        var settling = 2;
+        await page.RouteAsync("**/v1/jobs/*", async route =>
+        {
+            var response = await route.FetchAsync();
+            var body = System.Text.Json.Nodes.JsonNode.Parse(await response.TextAsync())!;
+            var isCancel = route.Request.Method == "POST";
+            if (body["status"]?.GetValue<string>() == "canceled" && (isCancel || Interlocked.Decrement(ref settling) >= 0))
+            {
+                body["chunksInFlight"] = 1;
+                // No ETag: the next poll must get a fresh answer.
+                await route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "application/json", Body = body.ToJsonString() });
+                return;
+            }
+            await route.FulfillAsync(new RouteFulfillOptions { Response = response });
+        });
+        await page.RouteAsync("**/v1/jobs/*/cancel", async route =>
+        {
+            var response = await route.FetchAsync();
+            var body = System.Text.Json.Nodes.JsonNode.Parse(await response.TextAsync())!;
+            body["chunksInFlight"] = 1;
+            await route.FulfillAsync(new RouteFulfillOptions { Status = (int)response.Status, ContentType = "application/json", Body = body.ToJsonString() });
+        });
+        await job.GetByRole(AriaRole.Button, new() { Name = "Cancel job" }).ClickAsync();
+        await confirm.GetByRole(AriaRole.Button, new() { Name = "Cancel job" }).ClickAsync();
+        await Expect(job.Locator(".badge")).ToHaveTextAsync("canceling");
+        await Expect(job.Locator(".progress-text")).ToContainTextAsync("canceling: 1 chunk in progress will finish first");
+        await Expect(job.GetByRole(AriaRole.Link, new() { Name = "Download results (CSV)" })).ToBeHiddenAsync();
 
         await Expect(job).ToHaveAttributeAsync("data-status", "canceled");
         await Expect(job.Locator(".badge")).ToHaveTextAsync("canceled");
@@ -207,7 +276,7 @@ public sealed partial class PageBrowserTests(BrowserFixture browser) : IClassFix
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForURLAsync($"**/#jobs/{id}");
         var details = page.Locator($"#job-details article[data-job='{id}']");
-        await Expect(details.Locator("h2")).ToBeFocusedAsync();
+        await Expect(details.Locator("h1")).ToBeFocusedAsync();
         await Expect(details.Locator(".progress-text")).ToContainTextAsync("3,000 of 3,000 rows (100%)");
 
         var results = await browser.Api.AllResultsAsync(id);
@@ -221,8 +290,9 @@ public sealed partial class PageBrowserTests(BrowserFixture browser) : IClassFix
         var airlines = page.Locator("#job-airlines svg");
         var inJob = flights.Select(f => f.Airline).Distinct().ToList();
         await Expect(airlines.Locator("rect.bar")).ToHaveCountAsync(inJob.Count);
-        var grupo = flights.Select((f, i) => (f.Airline, Delayed: results[i].GetProperty("delayed").GetBoolean())).Where(x => x.Airline == "Grupo LATAM").ToList();
-        var share = (int)Math.Round(100.0 * grupo.Count(x => x.Delayed) / grupo.Count);
+        // Each airline's bar is the delays to expect (the mean chance of its rows).
+        var grupo = flights.Select((f, i) => (f.Airline, Probability: (double)results[i].GetProperty("probability").GetSingle())).Where(x => x.Airline == "Grupo LATAM").ToList();
+        var share = (int)Math.Round(100.0 * grupo.Average(x => x.Probability), MidpointRounding.AwayFromZero);
         await Expect(airlines).ToContainTextAsync($"{share}% of {grupo.Count:N0}");
         await AssertReadableAsync(page);
         await ScreenshotAsync(page, "job-details");

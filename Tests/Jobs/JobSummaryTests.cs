@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using FlightDelay.Scoring;
 using FlightDelay.Tests.Support;
 
 namespace FlightDelay.Tests.Jobs;
@@ -84,5 +85,16 @@ public sealed class JobSummaryTests
         Assert.Equal(3, byAirline["other"].Rows);
         var grupo = summary.GetProperty("byAirline").EnumerateArray().Single(a => a.GetProperty("airline").GetString() == "Grupo LATAM");
         Assert.Equal(Math.Round(expected["Grupo LATAM"].Delayed / (double)expected["Grupo LATAM"].Rows, 4), grupo.GetProperty("delayedShare").GetDouble());
+
+        // Delays to expect: the sum of the probabilities, overall and per airline; the historical reference at the card's rates.
+        var probabilities = results.Select(r => (double)r.GetProperty("probability").GetSingle()).ToList();
+        Assert.Equal(probabilities.Sum(), summary.GetProperty("expectedDelayed").GetDouble(), 0.05);
+        var grupoExpected = airlines.Zip(probabilities).Where(x => x.First == "Grupo LATAM").Sum(x => x.Second);
+        Assert.Equal(grupoExpected, grupo.GetProperty("expectedDelayed").GetDouble(), 0.05);
+        var training = ModelCard.Read(Path.Combine(TestFiles.ShippedModel, FlightModel.CardFileName)).Training!;
+        var grupoRate = training.ByAirline.Single(a => a.Airline == "Grupo LATAM").DelayRate;
+        Assert.Equal(grupoRate, grupo.GetProperty("historicalRate").GetDouble());
+        var historical = airlines.Sum(a => training.ByAirline.SingleOrDefault(t => t.Airline == a)?.DelayRate ?? training.DelayRate);
+        Assert.Equal(historical, summary.GetProperty("historicalDelayed").GetDouble(), 0.05);
     }
 }

@@ -32,6 +32,24 @@ public class ModelTrainerTests : IDisposable
     }
 
     [Fact]
+    public void The_shipped_cards_training_rates_are_those_of_train_csv_by_airline_month_and_airline_and_type()
+    {
+        // The page's base rates and its "few training flights" caution come from the card: they must be the data's.
+        var shipped = ModelCard.Read(Path.Combine(TestFiles.ShippedModel, FlightModel.CardFileName)).Training!;
+        var card = ModelTrainer.Train(Path.Combine(TestFiles.Datasets, "train.csv"), Path.Combine(TestFiles.Datasets, "test.csv"), _output, ModelAlgorithm.LogisticRegression);
+        var trained = card.Training!;
+
+        Assert.Equal(trained.ByAirline, shipped.ByAirline);
+        Assert.Equal(trained.ByMonth, shipped.ByMonth);
+        Assert.Equal(trained.ByAirlineType, shipped.ByAirlineType);
+        Assert.Equal(FlightSchema.Airlines.Count * 2, shipped.ByAirlineType!.Count);
+        Assert.Equal(shipped.Flights, shipped.ByAirlineType.Sum(r => r.Flights));
+        // Each airline's types add up to the airline, and some combinations never flew (the caution's case).
+        Assert.All(shipped.ByAirline, a => Assert.Equal(a.Flights, shipped.ByAirlineType.Where(r => r.Airline == a.Airline).Sum(r => r.Flights)));
+        Assert.Contains(shipped.ByAirlineType, r => r.Flights == 0);
+    }
+
+    [Fact]
     public void A_card_that_does_not_match_its_model_is_refused()
     {
         ModelTrainer.Train(Path.Combine(TestFiles.Datasets, "train.csv"), Path.Combine(TestFiles.Datasets, "test.csv"), _output, ModelAlgorithm.LogisticRegression);
