@@ -22,8 +22,8 @@ namespace FlightDelay.Contracts;
 /// <param name="Error">Why it failed, null otherwise.</param>
 /// <param name="Links">Where to find the job and its parts (paths relative to the service).</param>
 /// <param name="Callback">The job's callback, null when it was submitted without <c>Callback-Url</c>.</param>
-/// <param name="ChunksInFlight">Chunks a worker is scoring right now; for one job's status only, null in lists.</param>
-/// <param name="Retry">Chunks waiting to be sent again and when; null when none wait, and in lists.</param>
+/// <param name="ChunksInFlight">Chunks a worker is scoring right now (leased, lease not expired); a canceled job with some still settles them. For one job's status only: null in lists.</param>
+/// <param name="Retry">Set while chunks of a running job wait to be sent again (after a failed attempt, or held by a worker that stopped answering): how many, when the first is due (plus up to Jobs:SweepInterval) and its last error. Null when none wait, and in lists.</param>
 public sealed record JobView(
     Guid Id,
     [property: Description("What the client called the job: ?name= or its upload's file name; null when none was given.")] string? Name,

@@ -206,7 +206,9 @@ internal static class PageHtml
               <h3 id="formats-title">What to upload</h3>
               <ul>
                 <li><strong>CSV by name</strong>: a header line <code>airline,flightType,month</code> (any order), then one flight per line, for example <code>Grupo LATAM,I,7</code>.
-                  <code>flightType</code> is <code>I</code> (international) or <code>N</code> (national), <code>month</code> is 1 to 12.</li>
+                  <code>flightType</code> is <code>I</code> (international) or <code>N</code> (national), <code>month</code> is 1 to 12.
+                  Spreadsheet exports work as they are: commas, semicolons or tabs; headers such as <code>Airline</code>, <code>Flight Type</code>, <code>Month</code>;
+                  names such as <code>LATAM</code>, <code>International</code>, <code>Jul</code>. Other columns (an id, a note) come back with the results.</li>
                 <li><strong>CSV of features</strong>: 37 numbers per line (the one-hot columns of the model card), with or without a header.</li>
                 <li><strong>JSON</strong>: <code>{"flights": [{"airline": "Iberia", "flightType": "I", "month": 3}]}</code>, as for <code>/v1/predictions</code>.</li>
               </ul>

@@ -79,7 +79,7 @@ public sealed class HostileInputTests : IClassFixture<HostileInputTests.SmallLim
 
         var hostileCsv = new[]
         {
-            "", "\r\n\r\n", "airline,flightType,month\n", "airline;flightType;month\nIberia;I;7\n",
+            "", "\r\n\r\n", "airline,flightType,month\n", "airline;flightType;month\nIberia,I,7\n",
             "airline,flightType,month\nIberia,I,7,extra\n", "airline,flightType,month\n\"Iberia,I,7\n",
             "airline,flightType,month\nIberia,I,13\n", "airline,flightType,month\nIberia,X,7\n",
             "airline,flightType,month\nIberia,I,1e3\n", "airline,flightType,month\nIberia,I,-0\n",
