@@ -9,8 +9,8 @@ namespace FlightDelay.Tests.Api;
 
 /// <summary>
 /// The published API started as an operator starts it, <c>dotnet /opt/…/FlightDelay.Api.dll</c> from another working
-/// directory: the page's script and styles load and its appsettings.json is read; without its web root it refuses to
-/// start and says why.
+/// directory: the page's script and styles load (over HTTP, and in Chromium) and its appsettings.json is read; without
+/// its web root it refuses to start and says why.
 /// </summary>
 public sealed class StartFromAnywhereTests : IAsyncLifetime
 {
@@ -55,6 +55,20 @@ public sealed class StartFromAnywhereTests : IAsyncLifetime
         Assert.Equal("text/javascript", script.Content.Headers.ContentType!.MediaType);
         Assert.Equal(HttpStatusCode.OK, styles.StatusCode);
         Assert.Equal("text/css", styles.Content.Headers.ContentType!.MediaType);
+
+        // In a browser: styles applied (the logo is icon-sized, not full-screen), the script running (tabs switch in
+        // place, the Model tab draws its chart), and no request of the page failing.
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browser.BrowserFixture.ChromiumPath, Headless = true, Args = ["--no-sandbox", "--disable-gpu"] });
+        var tab = await browser.NewPageAsync(new() { BaseURL = api.BaseAddress });
+        var failed = new List<string>();
+        tab.Response += (_, response) => { if (response.Status >= 400) failed.Add($"{response.Status} {response.Url}"); };
+        tab.RequestFailed += (_, request) => failed.Add($"failed {request.Url}");
+        await tab.GotoAsync("/");
+        Assert.InRange((await tab.Locator("header .logo").BoundingBoxAsync())!.Height, 1, 64);
+        await tab.GetByRole(Microsoft.Playwright.AriaRole.Link, new() { Name = "Model", Exact = true }).ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(tab.Locator("#reliability-chart svg")).ToBeVisibleAsync();
+        Assert.Empty(failed);
 
         var four = new { flights = Enumerable.Repeat(new { airline = "Iberia", flightType = "I", month = 3 }, 4) };
         var problem = await Problem.ReadAsync(await client.PostAsJsonAsync("/v1/predictions", four), HttpStatusCode.BadRequest);
