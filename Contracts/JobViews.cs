@@ -207,3 +207,12 @@ public sealed record AirlineShare(
     [property: Description("Delayed flights to expect among these rows: the sum of their calibrated probabilities.")] double ExpectedDelayed,
     [property: Description("ExpectedDelayed / Rows: the mean calibrated probability.")] double ExpectedShare,
     [property: Description("The airline's delay rate in the training data (the overall rate for \"other\"); null when the model card has none.")] double? HistoricalRate);
+
+/// <summary>
+/// The answer to a submission sent with <c>Prefer: wait=N</c> whose job ended within those seconds (<c>200</c>): the
+/// job as <c>GET /v1/jobs/{id}</c> shows it, and its results' first page (up to 10,000 rows; <see cref="JobResultPage.Next"/>
+/// pages on). A job still running at the deadline is answered <c>202</c> with the job alone, as without the header.
+/// </summary>
+/// <param name="Job">The finished job: succeeded, failed or canceled.</param>
+/// <param name="Results">Its results from row 1; empty when no row was scored.</param>
+public sealed record JobWithResults(JobView Job, JobResultPage Results);

@@ -43,6 +43,7 @@ public static class ApiServices
         builder.AddServiceDefaults("flightdelay-api");
         // Embedded (no RabbitMQ), the API is the whole system: it scores the chunks itself.
         var hosting = builder.AddJobStore();
+        builder.AddJobChangeListener();
         if (hosting.ConsumersInApi) builder.AddJobConsumers();
         else builder.AddJobSubmission();
         // Distributed, the sweeps may run here too (Jobs:SweepsInApi), so retention and callbacks go on with no worker.

@@ -18,6 +18,7 @@ public static class JobEndpoints
     private const string IdempotencyKeyHeader = "Idempotency-Key";
     private const string CallbackUrlHeader = "Callback-Url";
     private const string ParquetMediaType = "application/vnd.apache.parquet";
+    private const string PreferHeader = "Prefer";
 
     public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
     {
@@ -38,6 +39,7 @@ public static class JobEndpoints
                 `X-FlightDelay-*` headers. Anything but a 2xx answer is retried with backoff over one to two days (`410`
                 stops, `Retry-After` is honoured); redirects are not followed. A URL that is not allowed is a 400.
                 """)
+            .Produces<JobWithResults>(StatusCodes.Status200OK)
             .DocumentsUploadFormats()
             .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
             // The body's limit: routing applies it to the server's request size limit, and request decompression to the
@@ -53,7 +55,13 @@ public static class JobEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("", List).WithName("ListJobs").WithSummary("Recent jobs, newest first, optionally by status.");
-        jobs.MapGet("/{id:guid}", Get).WithName("GetJob").WithSummary("A job's status and progress. Supports If-None-Match.");
+        jobs.MapGet("/{id:guid}", Get).WithName("GetJob").WithSummary("A job's status and progress. Supports If-None-Match, and long polling with Prefer: wait=N.")
+            .WithDescription("""
+                With `Prefer: wait=N` (RFC 7240; N seconds, at most `Jobs:MaxWait`, 30 s by default) the answer is held until the
+                job's status or progress changes from what the client has seen (its `If-None-Match` tag, else the state when the
+                request arrived) or N seconds pass, and says `Preference-Applied: wait=N`. A finished job answers at once. Held
+                requests cost no database query while they wait: a change, in any process, wakes them.
+                """);
         jobs.MapGet("/{id:guid}/results", Results).WithName("GetJobResults").WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
             .WithSummary("Results page by page (after a row number), also while the job runs (a page then ends before the first row not yet scored); Accept: text/csv or application/x-ndjson streams them all.");
         jobs.MapGet("/{id:guid}/results.csv", ResultsCsv).WithName("GetJobResultsCsv")
@@ -89,15 +97,19 @@ public static class JobEndpoints
         return app;
     }
 
-    internal static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Submit(
+    internal static async Task<Results<Accepted<JobView>, Ok<JobWithResults>, ProblemHttpResult>> Submit(
         HttpRequest request,
         CurrentClient client,
         [FromHeader(Name = IdempotencyKeyHeader), Description("Makes a retried submission return the original job (at most 200 characters).")] string? idempotencyKey,
         [FromHeader(Name = CallbackUrlHeader), Description("An allowed https URL to POST a signed notification to when the job ends.")] string? callbackUrl,
         [FromQuery(Name = "onInvalidRow"), Description("refuse (default): one invalid row refuses the upload, nothing is stored. skip: valid rows are scored; invalid ones are counted in failedRows and listed by /v1/jobs/{id}/errors.")] string? onInvalidRow,
         [FromQuery(Name = "name"), Description("What to call the job (at most 200 characters): shown in lists, searched by ?q=, and the stem of its download files. Without it, the file name of a Content-Disposition header, if any.")] string? name,
+        [FromHeader(Name = PreferHeader), Description("wait=N (RFC 7240): hold the answer up to N seconds (at most Jobs:MaxWait, 30 s by default) for the job to end; if it does, 200 with the job and its first page of results inline, else the usual 202. respond-async: never wait.")] string? prefer,
         JobIntake intake,
+        JobQueries queries,
+        JobChanges changes,
         IOptions<CallbackOptions> callbacks,
+        IOptions<JobOptions> options,
         CancellationToken cancellationToken)
     {
         if (idempotencyKey?.Length > 200)
@@ -127,8 +139,32 @@ public static class JobEndpoints
         if (outcome.Refusal is { } refusal)
             return Refused(request.HttpContext.Response, refusal);
         if (outcome.Replayed) request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
-        var view = JobViews.Of(outcome.Job!);
+        var job = outcome.Job!;
+        // Prefer: wait: small work answers synchronously, as the asynchronous request-reply pattern allows.
+        if (Preferences.Wait(request, options.Value.MaxWait) is { } wait)
+        {
+            Preferences.Applied(request.HttpContext.Response, wait);
+            job = await changes.ReadUntilAsync(job.Id, wait, ct => queries.FindAsync(job.Id, client.Owner, ct),
+                found => found is null || Job.IsFinal(found.Status), cancellationToken) ?? job;
+            if (Job.IsFinal(job.Status))
+                return TypedResults.Ok(new JobWithResults(JobViews.Of(job), await FirstPageAsync(job, queries, cancellationToken)));
+        }
+        var view = JobViews.Of(job);
         return TypedResults.Accepted(view.Links.Self, view);
+    }
+
+    /// <summary>A job's results from row 1, one full page: what a finished submission answers inline.</summary>
+    private static async Task<JobResultPage> FirstPageAsync(Job job, JobQueries queries, CancellationToken cancellationToken) =>
+        ResultPage(job, 0, MaxPage, await queries.ResultsAsync(job, 0, MaxPage, cancellationToken));
+
+    /// <summary>A page of results read after row <paramref name="from"/>, with the link to the next one while there are more rows or the job runs.</summary>
+    private static JobResultPage ResultPage(Job job, int from, int take, List<JobResultView> items)
+    {
+        // A full page has a next one unless it ended at the job's last row; a running job's page always has one.
+        var next = (items.Count == take && items[^1].Row < job.TotalRows) || (!Job.IsFinal(job.Status) && job.ProcessedRows < job.TotalRows)
+            ? $"/v1/jobs/{job.Id}/results?after={(items.Count == 0 ? from : items[^1].Row)}&limit={take}"
+            : null;
+        return new JobResultPage(job.Id, JobViews.StatusName(job.Status), items, next);
     }
 
     /// <summary>
@@ -175,13 +211,29 @@ public static class JobEndpoints
     }
 
     internal static async Task<Results<Ok<JobView>, StatusCodeHttpResult, ProblemHttpResult>> Get(Guid id, HttpContext context, CurrentClient client, JobQueries queries,
-        TimeProvider clock, IOptions<JobOptions> options)
+        JobChanges changes, TimeProvider clock, IOptions<JobOptions> options,
+        [FromHeader(Name = PreferHeader), Description("wait=N: hold the answer until the job changes, at most N seconds (see the description).")] string? prefer)
     {
-        if (await queries.FindAsync(id, client.Owner, context.RequestAborted) is not { } job)
-            return Problems.NotFound($"There is no job {id}.");
+        async Task<(Job? Job, ChunkActivity Activity, string ETag)> ReadAsync(CancellationToken cancellationToken)
+        {
+            if (await queries.FindAsync(id, client.Owner, cancellationToken) is not { } found) return (null, default!, "");
+            var chunks = await queries.ChunkActivityAsync(found, clock.GetUtcNow().UtcDateTime, options.Value.StallTimeout, cancellationToken);
+            return (found, chunks, ETag(found, chunks));
+        }
 
-        var activity = await queries.ChunkActivityAsync(job, clock.GetUtcNow().UtcDateTime, options.Value.StallTimeout, context.RequestAborted);
-        var etag = ETag(job, activity);
+        var (job, activity, etag) = await ReadAsync(context.RequestAborted);
+        if (job is not null && !Job.IsFinal(job.Status) && Preferences.Wait(context.Request, options.Value.MaxWait) is { } wait)
+        {
+            // Changed means: no longer what the client's If-None-Match names, or without one, no longer what it is now.
+            var seen = etag;
+            var hasTag = context.Request.Headers.IfNoneMatch.Count > 0;
+            Preferences.Applied(context.Response, wait);
+            (job, activity, etag) = await changes.ReadUntilAsync(id, wait, ReadAsync,
+                now => now.Job is null || Job.IsFinal(now.Job.Status) || (hasTag ? !HttpConventions.IsNotModified(context.Request, now.ETag) : now.ETag != seen),
+                context.RequestAborted);
+        }
+        if (job is null)
+            return Problems.NotFound($"There is no job {id}.");
         context.Response.Headers.ETag = etag;
         if (!Job.IsFinal(job.Status))
             context.Response.Headers.RetryAfter = "2";
@@ -250,12 +302,8 @@ public static class JobEndpoints
             return Problems.NotFound($"There is no job {id}.");
 
         var items = await queries.ResultsAsync(job, from, take, context.RequestAborted);
-        // A full page has a next one unless it ended at the job's last row; a running job's page always has one.
-        var next = (items.Count == take && items[^1].Row < job.TotalRows) || (!Job.IsFinal(job.Status) && job.ProcessedRows < job.TotalRows)
-            ? $"/v1/jobs/{id}/results?after={(items.Count == 0 ? from : items[^1].Row)}&limit={take}"
-            : null;
         if (!Job.IsFinal(job.Status)) context.Response.Headers.RetryAfter = "2";
-        return TypedResults.Ok(new JobResultPage(id, JobViews.StatusName(job.Status), items, next));
+        return TypedResults.Ok(ResultPage(job, from, take, items));
     }
 
     internal static async Task<Results<Ok<JobRowErrorPage>, ProblemHttpResult>> Errors(

@@ -13,7 +13,7 @@ namespace FlightDelay.Processing.Jobs;
 /// Every state change of a job, its chunks and its callback, each one named method with a typed outcome; nothing else
 /// writes these tables. Each change is a conditional update (the WHERE holds the state it leaves), so two processes
 /// racing for one transition get one winner, and the loser learns it from the row count. Metrics are recorded here,
-/// from the outcomes, after the commit that made them true.
+/// from the outcomes, after the commit that made them true, and so are the signals that wake long polls (<see cref="JobChanges"/>).
 /// <code>
 /// job:      (new) ──BeginIntake──▶ receiving ──Accept──▶ queued ──Lease──▶ running ──Complete (last chunk)──▶ succeeded
 ///           receiving ──AbandonIntake / RemoveAbandonedIntakes──▶ (removed)
@@ -35,6 +35,7 @@ namespace FlightDelay.Processing.Jobs;
 public sealed class JobLifecycle(
     JobsDbContext db,
     JobMetrics metrics,
+    JobChanges changes,
     TimeProvider clock,
     IOptions<JobOptions> options,
     ILogger<JobLifecycle> logger)
@@ -143,6 +144,7 @@ public sealed class JobLifecycle(
         job.ChunkCount = chunkCount;
         job.RequestHash = requestHash;
         job.PassthroughColumns = passthroughColumns;
+        changes.Notify(job.Id);
         return new AcceptOutcome(AcceptResult.Accepted, backlog);
     }
 
@@ -189,7 +191,11 @@ public sealed class JobLifecycle(
         var canceled = await db.Jobs
             .Where(j => j.Id == id && j.Owner == owner && Job.ActiveStatuses.Contains(j.Status))
             .ExecuteUpdateAsync(s => s.Finish(JobStatus.Canceled, Now), cancellationToken);
-        if (canceled == 1) metrics.JobFinished(JobStatus.Canceled);
+        if (canceled == 1)
+        {
+            metrics.JobFinished(JobStatus.Canceled);
+            changes.Notify(id);
+        }
         var job = await db.Jobs.AsNoTracking().VisibleTo(owner).FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
         return new CancelOutcome(job is null ? CancelResult.NotFound : canceled == 1 ? CancelResult.Canceled : CancelResult.AlreadyFinal, job);
     }
@@ -202,7 +208,9 @@ public sealed class JobLifecycle(
     public async Task<bool> DeleteAsync(Guid id, string owner, CancellationToken cancellationToken)
     {
         await CancelAsync(id, owner, cancellationToken);
-        return await RemoveAsync(db.Jobs.VisibleTo(owner).Where(j => j.Id == id), cancellationToken) > 0;
+        if (await RemoveAsync(db.Jobs.VisibleTo(owner).Where(j => j.Id == id), cancellationToken) == 0) return false;
+        changes.Notify(id);
+        return true;
     }
 
     /// <summary>Removes jobs that finished longer ago than <see cref="JobOptions.Retention"/>; returns how many.</summary>
@@ -261,8 +269,9 @@ public sealed class JobLifecycle(
         }
         if (leased == 1)
         {
-            await db.Jobs.Where(j => j.Id == chunk.JobId && j.Status == JobStatus.Queued)
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Running).SetProperty(j => j.StartedAt, now), cancellationToken);
+            if (await db.Jobs.Where(j => j.Id == chunk.JobId && j.Status == JobStatus.Queued)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Running).SetProperty(j => j.StartedAt, now), cancellationToken) == 1)
+                changes.Notify(chunk.JobId);
             return new LeaseOutcome(LeaseResult.Leased, chunk, token);
         }
 
@@ -342,6 +351,7 @@ public sealed class JobLifecycle(
         await transaction.CommitAsync(cancellationToken);
 
         metrics.ChunkDone(chunk.RowCount - chunk.InvalidRows, elapsed);
+        changes.Notify(chunk.JobId);
         if (job is not { Status: JobStatus.Succeeded, FinishedAt: { } finishedAt } || job.ChunksDone != job.ChunkCount)
             return CompleteResult.Completed;
         metrics.JobSucceeded(job.CreatedAt, finishedAt, job.TotalRows);
@@ -413,7 +423,11 @@ public sealed class JobLifecycle(
                 .ExecuteUpdateAsync(s => s.SetProperty(j => j.Error, reason).Finish(JobStatus.Failed, now), cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
-        if (marked == 1) metrics.ChunkOutcome("failed");
+        if (marked == 1)
+        {
+            metrics.ChunkOutcome("failed");
+            changes.Notify(chunk.JobId);
+        }
         if (jobFailed == 1) metrics.JobFinished(JobStatus.Failed);
     }
 

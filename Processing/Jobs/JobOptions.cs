@@ -95,6 +95,14 @@ public sealed class JobOptions
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// The longest a request may ask to be held with <c>Prefer: wait=N</c> (RFC 7240): a job's status until it changes,
+    /// a submission until its job ends. A longer wait is cut to this; the answer's <c>Preference-Applied</c> says what
+    /// was applied. Keep it under the idle timeout of proxies in front of the API (often 60 s).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often expired jobs are removed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
     public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromHours(1);

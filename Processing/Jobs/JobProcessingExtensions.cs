@@ -38,12 +38,27 @@ public static class JobProcessingExtensions
         services.AddSingleton<JobMetrics>();
         services.AddHostedService<JobMetrics.CounterInitializer>();
         services.AddScoped<JobLifecycle>();
+        services.AddSingleton<JobChanges>();
         // This module's telemetry: the job meters, the model's (registered by AddFlightModel above), and the traces of
         // the bus and the database (recorded only when ServiceDefaults enables tracing).
         services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(JobMetrics.MeterName, PredictionMetrics.MeterName, ModelReloader.MeterName));
         services.ConfigureOpenTelemetryTracerProvider(t => t.AddSource("MassTransit", "Npgsql"));
         services.AddOptions<CallbackOptions>().BindConfiguration(CallbackOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return hosting;
+    }
+
+    /// <summary>
+    /// For a host where clients wait on jobs (the API): with PostgreSQL, <see cref="JobChanges.Listener"/> relays the
+    /// changes other processes commit (the workers'). With SQLite nothing else writes the jobs: this process's own
+    /// signals are all there are.
+    /// </summary>
+    public static IHostApplicationBuilder AddJobChangeListener(this IHostApplicationBuilder builder)
+    {
+        var hosting = builder.Services.Select(d => d.ImplementationInstance).OfType<JobsHosting>().SingleOrDefault()
+            ?? throw new InvalidOperationException("Call AddJobStore() before AddJobChangeListener().");
+        if (hosting.Database.Provider == DatabaseProvider.Postgres)
+            builder.Services.AddHostedService<JobChanges.Listener>();
+        return builder;
     }
 
     /// <summary>The sending side: the bus (no consumers) and the <see cref="ChunkDispatcher"/>. Callback URLs are only checked here, not signed.</summary>

@@ -122,7 +122,7 @@ public sealed class CallbackTests : IAsyncLifetime
         var submit = document.GetProperty("paths").GetProperty("/v1/jobs").GetProperty("post");
 
         var headers = submit.GetProperty("parameters").EnumerateArray().Where(p => p.GetProperty("in").GetString() == "header").Select(p => p.GetProperty("name").GetString());
-        Assert.Equal(["Idempotency-Key", "Callback-Url"], headers);
+        Assert.Equal(["Idempotency-Key", "Callback-Url", "Prefer"], headers);
         Assert.Contains("X-FlightDelay-Signature", submit.GetProperty("description").GetString());
     }
 
