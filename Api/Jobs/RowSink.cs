@@ -19,7 +19,9 @@ internal sealed class RowSink(int batchRows, int maxRows, bool skipInvalid = fal
 {
     public const int MaxErrors = 20;
 
-    private readonly float[] _batch = new float[batchRows * FlightSchema.FeatureCount];
+    // Grown as rows arrive, up to batchRows: a 100-row upload must not allocate a 50,000-row batch (7.4 MB, on the large
+    // object heap) per request. The first size stays under the large object heap's 85,000 bytes.
+    private float[] _batch = new float[Math.Min(batchRows, 512) * FlightSchema.FeatureCount];
 
     // The batch's passed-through values (PassthroughBytes), and how many of them the current row has so far.
     private readonly ArrayBufferWriter<byte> _passthrough = new();
@@ -79,7 +81,12 @@ internal sealed class RowSink(int batchRows, int maxRows, bool skipInvalid = fal
     public int BatchFirstRow => Rows - Pending + 1;
 
     /// <summary>The next row's feature slot; fill it, then call <see cref="Commit"/> (or <see cref="Reject"/>).</summary>
-    public Span<float> NextSlot() => _batch.AsSpan(Pending * FlightSchema.FeatureCount, FlightSchema.FeatureCount);
+    public Span<float> NextSlot()
+    {
+        if ((Pending + 1) * FlightSchema.FeatureCount > _batch.Length)
+            Array.Resize(ref _batch, Math.Min(batchRows, Math.Max(Pending + 1, _batch.Length / FlightSchema.FeatureCount * 2)) * FlightSchema.FeatureCount);
+        return _batch.AsSpan(Pending * FlightSchema.FeatureCount, FlightSchema.FeatureCount);
+    }
 
     public void Commit()
     {

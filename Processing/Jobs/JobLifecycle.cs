@@ -42,6 +42,20 @@ public sealed class JobLifecycle(
 {
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
+    /// <summary>
+    /// A transaction whose commit does not wait for the disk (PostgreSQL's <c>synchronous_commit = off</c>, for this
+    /// transaction only; an ordinary one on SQLite): for writes that a later durable commit covers, since the log is
+    /// flushed in order (a job's acceptance makes its staged chunks durable, a chunk's completion its lease), or whose
+    /// loss in a database crash costs only a retry. A small job then waits for the disk twice, not six times.
+    /// </summary>
+    private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginUnflushedTransactionAsync(CancellationToken cancellationToken)
+    {
+        var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (db.Database.IsNpgsql())
+            await db.Database.ExecuteSqlRawAsync("SET LOCAL synchronous_commit = off", cancellationToken);
+        return transaction;
+    }
+
     // ─── intake ────────────────────────────────────────────────────────────────────────────────────────────
 
     /// <summary>
@@ -67,11 +81,16 @@ public sealed class JobLifecycle(
             // ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike): an overlapping request that holds the key makes this
             // insert a no-op, not an error, so the race costs neither an exception nor an error in the log.
             var status = nameof(JobStatus.Receiving);
-            var inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
-                INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, idempotency_key, callback_url, callback_attempts, name)
-                VALUES ({job.Id}, {status}, 0, 0, 0, {job.ChunkSize}, 0, 0, {job.CreatedAt}, {owner}, {idempotencyKey}, {callbackUrl}, 0, {name})
-                ON CONFLICT DO NOTHING
-                """, cancellationToken);
+            int inserted;
+            await using (var transaction = await BeginUnflushedTransactionAsync(cancellationToken))
+            {
+                inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
+                    INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, idempotency_key, callback_url, callback_attempts, name)
+                    VALUES ({job.Id}, {status}, 0, 0, 0, {job.ChunkSize}, 0, 0, {job.CreatedAt}, {owner}, {idempotencyKey}, {callbackUrl}, 0, {name})
+                    ON CONFLICT DO NOTHING
+                    """, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
             if (inserted == 1) return new IntakeStart(job, Existing: false);
             if (await FindByKeyAsync(owner, idempotencyKey!, cancellationToken) is { } existing)
                 return new IntakeStart(existing, Existing: true);
@@ -98,7 +117,9 @@ public sealed class JobLifecycle(
         db.RowErrors.AddRange(invalidRows);
         try
         {
+            await using var transaction = await BeginUnflushedTransactionAsync(cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return true;
         }
         catch (DbUpdateException ex) when (DatabaseErrors.IsForeignKeyViolation(ex))
@@ -246,20 +267,30 @@ public sealed class JobLifecycle(
         var now = Now;
         var token = Guid.NewGuid();
         var maxAttempts = options.Value.MaxAttempts;
-        var leased = await db.Chunks
-            .Where(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex
-                && (c.Status == ChunkStatus.Pending || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt < now))
-                && c.Attempts < maxAttempts
-                && db.Jobs.Any(j => j.Id == c.JobId && Job.ActiveStatuses.Contains(j.Status)))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.Status, ChunkStatus.Leased)
-                .SetProperty(c => c.LeaseToken, token)
-                .SetProperty(c => c.WorkerId, workerId)
-                .SetProperty(c => c.LeaseExpiresAt, now + options.Value.LeaseDuration)
-                .SetProperty(c => c.Attempts, c => c.Attempts + 1), cancellationToken);
-
-        var chunk = await db.Chunks.AsNoTracking()
-            .SingleOrDefaultAsync(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex, cancellationToken);
+        int leased, started = 0;
+        JobChunk? chunk;
+        // Unflushed: a lease lost in a database crash only means the chunk is taken again; the completion's durable commit
+        // makes the lease durable before anything depends on it.
+        await using (var transaction = await BeginUnflushedTransactionAsync(cancellationToken))
+        {
+            leased = await db.Chunks
+                .Where(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex
+                    && (c.Status == ChunkStatus.Pending || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt < now))
+                    && c.Attempts < maxAttempts
+                    && db.Jobs.Any(j => j.Id == c.JobId && Job.ActiveStatuses.Contains(j.Status)))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ChunkStatus.Leased)
+                    .SetProperty(c => c.LeaseToken, token)
+                    .SetProperty(c => c.WorkerId, workerId)
+                    .SetProperty(c => c.LeaseExpiresAt, now + options.Value.LeaseDuration)
+                    .SetProperty(c => c.Attempts, c => c.Attempts + 1), cancellationToken);
+            chunk = await db.Chunks.AsNoTracking()
+                .SingleOrDefaultAsync(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex, cancellationToken);
+            if (leased == 1 && chunk is not null)
+                started = await db.Jobs.Where(j => j.Id == chunk.JobId && j.Status == JobStatus.Queued)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Running).SetProperty(j => j.StartedAt, now), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
         if (chunk is null)
         {
             // Its job was deleted (or expired) with commands still queued: expected, and nothing to do.
@@ -269,9 +300,7 @@ public sealed class JobLifecycle(
         }
         if (leased == 1)
         {
-            if (await db.Jobs.Where(j => j.Id == chunk.JobId && j.Status == JobStatus.Queued)
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Running).SetProperty(j => j.StartedAt, now), cancellationToken) == 1)
-                changes.Notify(chunk.JobId);
+            if (started == 1) changes.Notify(chunk.JobId);
             return new LeaseOutcome(LeaseResult.Leased, chunk, token);
         }
 
