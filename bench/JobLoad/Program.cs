@@ -12,17 +12,144 @@ using NpgsqlTypes;
 //                             prints "seconds rows status upload_seconds"
 //   copy CONNECTION ROWS      the floor: binary COPY of ROWS result rows into a fresh table with a primary key;
 //                             prints "seconds rows"
+//   small API_URL CLIENTS SECONDS ROWS
+//                             CLIENTS clients each submitting ROWS-row CSV jobs one after another for SECONDS, asking
+//                             Prefer: wait=30 (answered inline when the job ends in time, else long-polled);
+//                             prints "jobs_per_second submit_to_final_p50_ms p99_ms created_to_finished_p50_ms p99_ms failures"
+//   floor CONNECTION CLIENTS SECONDS ROWS
+//                             the per-job floor: only the durable writes one small job needs, in the service's own tables
+//                             (create the job with its chunk and inputs; complete the chunk with its results, and the job),
+//                             from CLIENTS connections for SECONDS; prints "jobs_per_second p50_ms p99_ms"
+var number = (string text) => int.Parse(text, CultureInfo.InvariantCulture);
 return args switch
 {
-    ["job", var api, var rows] => await RunJobAsync(new Uri(api), int.Parse(rows, CultureInfo.InvariantCulture)),
-    ["copy", var connection, var rows] => await CopyBaselineAsync(connection, int.Parse(rows, CultureInfo.InvariantCulture)),
+    ["job", var api, var rows] => await RunJobAsync(new Uri(api), number(rows)),
+    ["copy", var connection, var rows] => await CopyBaselineAsync(connection, number(rows)),
+    ["small", var api, var clients, var seconds, var rows] => await SmallJobsAsync(new Uri(api), number(clients), TimeSpan.FromSeconds(number(seconds)), number(rows)),
+    ["floor", var connection, var clients, var seconds, var rows] => await FloorAsync(connection, number(clients), TimeSpan.FromSeconds(number(seconds)), number(rows)),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: job API_URL ROWS | copy POSTGRES_CONNECTION ROWS");
+    Console.Error.WriteLine("usage: job API_URL ROWS | copy POSTGRES_CONNECTION ROWS | small API_URL CLIENTS SECONDS ROWS | floor POSTGRES_CONNECTION CLIENTS SECONDS ROWS");
     return 2;
+}
+
+static double Percentile(List<double> values, double p)
+{
+    if (values.Count == 0) return double.NaN;
+    values.Sort();
+    return values[Math.Clamp((int)Math.Ceiling(p * values.Count) - 1, 0, values.Count - 1)];
+}
+
+static async Task<int> SmallJobsAsync(Uri api, int clients, TimeSpan duration, int rows)
+{
+    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = api, Timeout = TimeSpan.FromMinutes(2) };
+    var body = Encoding.UTF8.GetBytes(GeneratedCsv.Text(rows));
+    var clientSide = new List<double>();
+    var serverSide = new List<double>();
+    var failures = 0;
+    var started = Stopwatch.GetTimestamp();
+    var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+    async Task ClientAsync()
+    {
+        while (Stopwatch.GetTimestamp() < end)
+        {
+            var submitted = Stopwatch.GetTimestamp();
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
+            request.Headers.TryAddWithoutValidation("Prefer", "wait=30");
+            using var response = await http.SendAsync(request);
+            var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+            var job = response.StatusCode == HttpStatusCode.OK ? answer.GetProperty("job") : answer;
+            while (response.StatusCode == HttpStatusCode.Accepted && job.GetProperty("status").GetString() is not ("succeeded" or "failed" or "canceled"))
+            {
+                using var poll = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{job.GetProperty("id").GetGuid()}");
+                poll.Headers.TryAddWithoutValidation("Prefer", "wait=30");
+                using var polled = await http.SendAsync(poll);
+                job = await polled.Content.ReadFromJsonAsync<JsonElement>();
+            }
+            var elapsed = Stopwatch.GetElapsedTime(submitted).TotalMilliseconds;
+            lock (clientSide)
+            {
+                if (job.ValueKind != JsonValueKind.Object || job.GetProperty("status").GetString() != "succeeded") { failures++; continue; }
+                clientSide.Add(elapsed);
+                serverSide.Add((job.GetProperty("finishedAt").GetDateTime() - job.GetProperty("createdAt").GetDateTime()).TotalMilliseconds);
+            }
+        }
+    }
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(ClientAsync)));
+    var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+    Console.WriteLine(FormattableString.Invariant(
+        $"{clientSide.Count / seconds:F0} {Percentile(clientSide, 0.5):F0} {Percentile(clientSide, 0.99):F0} {Percentile(serverSide, 0.5):F0} {Percentile(serverSide, 0.99):F0} {failures}"));
+    return failures == 0 ? 0 : 1;
+}
+
+static async Task<int> FloorAsync(string connectionString, int clients, TimeSpan duration, int rows)
+{
+    var features = new byte[rows * 3];
+    var results = new byte[rows * 5];
+    var latencies = new List<double>();
+    var started = Stopwatch.GetTimestamp();
+    var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+    await using var source = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = clients }.ConnectionString);
+    async Task ClientAsync()
+    {
+        while (Stopwatch.GetTimestamp() < end)
+        {
+            var begun = Stopwatch.GetTimestamp();
+            var id = Guid.CreateVersion7();
+            var now = DateTime.UtcNow;
+            // Submit: the job, its chunk and its inputs, queued, in one transaction.
+            await using (var connection = await source.OpenConnectionAsync())
+            await using (var transaction = await connection.BeginTransactionAsync())
+            {
+                await using var batch = new NpgsqlBatch(connection, transaction)
+                {
+                    BatchCommands =
+                    {
+                        Command("INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, callback_attempts) VALUES ($1, 'Queued', $2, 0, 0, 50000, 1, 0, $3, '', 0)", id, rows, now),
+                        Command("INSERT INTO job_chunks (job_id, chunk_index, first_row, row_count, invalid_rows, status, attempts, dispatched_at) VALUES ($1, 0, 1, $2, 0, 'Pending', 0, $3)", id, rows, now),
+                        Command("INSERT INTO job_inputs (job_id, chunk_index, features) VALUES ($1, 0, $2)", id, features),
+                    },
+                };
+                await batch.ExecuteNonQueryAsync();
+                await transaction.CommitAsync();
+            }
+            // Complete: the chunk done with its results, and the job succeeded, in one transaction.
+            await using (var connection = await source.OpenConnectionAsync())
+            await using (var transaction = await connection.BeginTransactionAsync())
+            {
+                await using var batch = new NpgsqlBatch(connection, transaction)
+                {
+                    BatchCommands =
+                    {
+                        Command("UPDATE job_chunks SET status = 'Done', finished_at = $2, model_version = 'floor' WHERE job_id = $1 AND chunk_index = 0", id, DateTime.UtcNow),
+                        Command("INSERT INTO job_chunk_results (job_id, chunk_index, results) VALUES ($1, 0, $2)", id, results),
+                        Command("UPDATE jobs SET status = 'Succeeded', processed_rows = total_rows, chunks_done = 1, started_at = $2, finished_at = $2, model_version = 'floor' WHERE id = $1", id, DateTime.UtcNow),
+                    },
+                };
+                await batch.ExecuteNonQueryAsync();
+                await transaction.CommitAsync();
+            }
+            lock (latencies) latencies.Add(Stopwatch.GetElapsedTime(begun).TotalMilliseconds);
+        }
+    }
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(ClientAsync)));
+    var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+    Console.WriteLine(FormattableString.Invariant($"{latencies.Count / seconds:F0} {Percentile(latencies, 0.5):F1} {Percentile(latencies, 0.99):F1}"));
+    // Leave the service's tables as they were.
+    await using (var cleanup = source.CreateCommand("DELETE FROM job_chunk_results WHERE results IS NOT NULL AND job_id IN (SELECT id FROM jobs WHERE model_version = 'floor'); DELETE FROM job_inputs WHERE job_id IN (SELECT id FROM jobs WHERE model_version = 'floor'); DELETE FROM job_chunks WHERE model_version = 'floor'; DELETE FROM jobs WHERE model_version = 'floor'"))
+        await cleanup.ExecuteNonQueryAsync();
+    return 0;
+}
+
+static NpgsqlBatchCommand Command(string sql, params object[] values)
+{
+    var command = new NpgsqlBatchCommand(sql);
+    foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
+    return command;
 }
 
 static async Task<int> RunJobAsync(Uri api, int rows)
@@ -100,13 +227,25 @@ internal sealed class GeneratedCsv : HttpContent
         Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
     }
 
+    /// <summary>A whole small CSV of <paramref name="rows"/> flights, for the many-small-jobs load.</summary>
+    public static string Text(int rows)
+    {
+        var random = new Random(rows);
+        var text = new StringBuilder("airline,flightType,month\n");
+        for (var i = 0; i < rows; i++) AppendRow(text, random);
+        return text.ToString();
+    }
+
+    private static void AppendRow(StringBuilder text, Random random) =>
+        text.Append(Airlines[random.Next(Airlines.Length)]).Append(random.Next(2) == 0 ? ",I," : ",N,").Append(random.Next(1, 13)).Append('\n');
+
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
     {
         var random = new Random(42);
         var text = new StringBuilder("airline,flightType,month\n");
         for (var i = 0; i < _rows; i++)
         {
-            text.Append(Airlines[random.Next(Airlines.Length)]).Append(random.Next(2) == 0 ? ",I," : ",N,").Append(random.Next(1, 13)).Append('\n');
+            AppendRow(text, random);
             if (text.Length > 60_000)
             {
                 await stream.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()));
