@@ -54,9 +54,10 @@ internal sealed record IntakeOutcome(Job? Job, bool Replayed, IntakeRefusal? Ref
 
 /// <summary>
 /// Accepts a job while its upload streams, holding no transaction or lock while it reads: the job is recorded first as
-/// receiving (invisible; its idempotency key taken), each chunk is staged in its own short write as it fills, and one
-/// short transaction at the end makes the job queued; then its chunks are sent. A refused or broken upload removes the
-/// job and its staged chunks; one whose process died is removed by the retention sweep. A send that fails costs
+/// receiving (invisible; its idempotency key taken), each chunk is staged in its own short write as it fills and sent to
+/// the workers at once, so scoring overlaps the upload, and one short transaction at the end makes the job visible:
+/// queued, or running, failed or succeeded by what was scored meanwhile. A refused or broken upload removes the job, its
+/// staged chunks and any results; one whose process died is removed by the retention sweep. A send that fails costs
 /// nothing: the chunks are pending in the database and the stall sweep sends them. At most one chunk of rows is in memory.
 /// </summary>
 internal sealed class JobIntake(
@@ -116,12 +117,18 @@ internal sealed class JobIntake(
             var sink = new RowSink(job.ChunkSize, limits.MaxRows, request.SkipInvalidRows, limits.MaxInvalidRows);
             var chunks = 0;
             var gone = false;
+            var unsent = new List<int>();
             async ValueTask Stage()
             {
                 // Once refused, keep reading for more errors to report, and store nothing.
                 if (!sink.Refused && !gone)
-                    gone = !await lifecycle.StageChunkAsync(job, chunks++, sink.BatchFirstRow, sink.Pending, FeatureBytes.Encode(sink.Batch.Span), sink.PassthroughBatch,
+                {
+                    var index = chunks++;
+                    gone = !await lifecycle.StageChunkAsync(job, index, sink.BatchFirstRow, sink.Pending, FeatureBytes.Encode(sink.Batch.Span), sink.PassthroughBatch,
                         [.. sink.Errors.Select(e => new JobRowError { JobId = job.Id, Row = e.Row, Where = e.Where, Message = e.Message })], cancellationToken);
+                    // Scored while the rest streams in; if the upload is refused later, its results go with it.
+                    if (!gone && !await SendAsync(job, [index])) unsent.Add(index);
+                }
                 sink.Clear();
             }
             if (await ReadAsync(body, parser, sink, Stage, hash, limits.MaxUploadBytes, cancellationToken) is { } readRefusal)
@@ -148,15 +155,15 @@ internal sealed class JobIntake(
                     return TooSlow(limits);
             }
             accepted = true;
+            // Chunks whose command could not be sent while the upload streamed: now, or by the stall sweep.
+            if (unsent.Count > 0) await SendAsync(job, unsent);
+            return new IntakeOutcome(outcome.Job!, Replayed: false, null);
         }
         finally
         {
-            // Refused, unreadable, or the client went away: nothing of it stays.
+            // Refused, unreadable, or the client went away: nothing of it stays, results of chunks already scored included.
             if (!accepted) await lifecycle.AbandonIntakeAsync(job.Id);
         }
-
-        await DispatchAsync(job);
-        return new IntakeOutcome(job, Replayed: false, null);
     }
 
     /// <summary>
@@ -175,16 +182,19 @@ internal sealed class JobIntake(
             : new IntakeRefusal(IntakeError.KeyReused, $"Idempotency-Key was already used for job {existing.Id} with a different body.");
     }
 
-    private async Task DispatchAsync(Job job)
+    /// <summary>Sends the chunks' commands; false (logged) when the broker could not take them: the stall sweep sends them later.</summary>
+    private async Task<bool> SendAsync(Job job, List<int> chunks)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await dispatcher.SendAsync([.. Enumerable.Range(0, job.ChunkCount).Select(i => new ScoreChunk(job.Id, i))], timeout.Token);
+            await dispatcher.SendAsync([.. chunks.Select(i => new ScoreChunk(job.Id, i))], timeout.Token);
+            return true;
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "Job {JobId} is saved but its {Chunks} chunks could not be sent now; the stall sweep will send them", job.Id, job.ChunkCount);
+            logger.LogWarning(ex, "Job {JobId} is saved but its {Chunks} chunks could not be sent now; the stall sweep will send them", job.Id, chunks.Count);
+            return false;
         }
     }
 

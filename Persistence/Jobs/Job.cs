@@ -60,6 +60,12 @@ public sealed class Job
     /// <summary>States of a job that still has work to do; queries use it as <c>ActiveStatuses.Contains(j.Status)</c>.</summary>
     public static readonly JobStatus[] ActiveStatuses = [JobStatus.Queued, JobStatus.Running];
 
+    /// <summary>
+    /// States of a job whose chunks workers may score: the active ones, and receiving, since chunks are sent as soon as
+    /// they are staged (the upload and the scoring overlap; a refused upload removes what was scored).
+    /// </summary>
+    public static readonly JobStatus[] ScorableStatuses = [JobStatus.Receiving, JobStatus.Queued, JobStatus.Running];
+
     /// <summary>Final states: nothing changes the job any more except its callback's delivery and its removal.</summary>
     public static readonly JobStatus[] FinalStatuses = [JobStatus.Succeeded, JobStatus.Failed, JobStatus.Canceled];
 

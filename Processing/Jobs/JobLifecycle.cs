@@ -112,7 +112,7 @@ public sealed class JobLifecycle(
             new JobChunk
             {
                 JobId = job.Id, ChunkIndex = chunkIndex, FirstRow = firstRow, RowCount = rowCount, InvalidRows = invalidRows.Count,
-                Status = ChunkStatus.Pending, DispatchedAt = job.CreatedAt,
+                Status = ChunkStatus.Pending, DispatchedAt = Now,
             });
         db.RowErrors.AddRange(invalidRows);
         try
@@ -151,22 +151,31 @@ public sealed class JobLifecycle(
             .ExecuteUpdateAsync(s => s
                 .SetProperty(j => j.Status, JobStatus.Queued)
                 .SetProperty(j => j.TotalRows, totalRows)
-                .SetProperty(j => j.FailedRows, invalidRows)
+                .SetProperty(j => j.FailedRows, j => j.FailedRows + invalidRows)
                 .SetProperty(j => j.ChunkCount, chunkCount)
                 .SetProperty(j => j.RequestHash, requestHash)
                 .SetProperty(j => j.PassthroughColumns, passthroughColumns), cancellationToken);
         if (accepted == 0) return new AcceptOutcome(AcceptResult.Gone, backlog);
-        // From now the stall sweep answers for these chunks: it sends any whose command goes missing.
-        await db.Chunks.Where(c => c.JobId == job.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.DispatchedAt, now), cancellationToken);
+        await db.Chunks.Where(c => c.JobId == job.Id && c.Status == ChunkStatus.Pending).ExecuteUpdateAsync(s => s.SetProperty(c => c.DispatchedAt, now), cancellationToken);
+        // Chunks were scored while the upload streamed: the job may be running already, failed, or done. (A chunk
+        // completing meanwhile waits for this transaction's lock on the job, then finds it running and counts.)
+        var failure = await db.Chunks.Where(c => c.JobId == job.Id && c.Status == ChunkStatus.Failed).Select(c => c.Error).FirstOrDefaultAsync(cancellationToken);
+        if (failure is not null)
+            await db.Jobs.Where(j => j.Id == job.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Error, failure).Finish(JobStatus.Failed, now), cancellationToken);
+        else
+        {
+            await db.Jobs.Where(j => j.Id == job.Id && (j.ChunksDone > 0 || db.Chunks.Any(c => c.JobId == j.Id && c.Status == ChunkStatus.Leased)))
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Running).SetProperty(j => j.StartedAt, now), cancellationToken);
+            await db.Jobs.Where(j => j.Id == job.Id && j.Status == JobStatus.Running && j.ChunksDone == j.ChunkCount)
+                .ExecuteUpdateAsync(s => s.Finish(JobStatus.Succeeded, now), cancellationToken);
+        }
+        var current = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.Id, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        job.Status = JobStatus.Queued;
-        job.TotalRows = totalRows;
-        job.FailedRows = invalidRows;
-        job.ChunkCount = chunkCount;
-        job.RequestHash = requestHash;
-        job.PassthroughColumns = passthroughColumns;
+        if (current is { Status: JobStatus.Succeeded, FinishedAt: { } finishedAt }) metrics.JobSucceeded(current.CreatedAt, finishedAt, current.TotalRows);
+        else if (current.Status == JobStatus.Failed) metrics.JobFinished(JobStatus.Failed);
         changes.Notify(job.Id);
-        return new AcceptOutcome(AcceptResult.Accepted, backlog);
+        return new AcceptOutcome(AcceptResult.Accepted, backlog, current);
     }
 
     /// <summary>
@@ -178,9 +187,11 @@ public sealed class JobLifecycle(
         await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
         if (!await db.Jobs.AnyAsync(j => j.Id == jobId && j.Status != JobStatus.Receiving))
         {
+            // Chunks first: deleting one waits for a worker completing it, so its results are committed, and removed, next.
+            await db.Chunks.Where(c => c.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
+            await db.ChunkResults.Where(r => r.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.Inputs.Where(i => i.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.RowErrors.Where(e => e.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
-            await db.Chunks.Where(c => c.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.Jobs.Where(j => j.Id == jobId).ExecuteDeleteAsync(CancellationToken.None);
         }
         await transaction.CommitAsync(CancellationToken.None);
@@ -246,9 +257,10 @@ public sealed class JobLifecycle(
     {
         var ids = selected.Select(j => j.Id);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Chunks before results: a worker may be completing a chunk of a job removed while receiving (AbandonIntake's order).
+        await db.Chunks.Where(c => ids.Contains(c.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.ChunkResults.Where(r => ids.Contains(r.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.Inputs.Where(i => ids.Contains(i.JobId)).ExecuteDeleteAsync(cancellationToken);
-        await db.Chunks.Where(c => ids.Contains(c.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.CallbackAttempts.Where(a => ids.Contains(a.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.RowErrors.Where(e => ids.Contains(e.JobId)).ExecuteDeleteAsync(cancellationToken);
         var removed = await selected.ExecuteDeleteAsync(cancellationToken);
@@ -277,7 +289,7 @@ public sealed class JobLifecycle(
                 .Where(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex
                     && (c.Status == ChunkStatus.Pending || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt < now))
                     && c.Attempts < maxAttempts
-                    && db.Jobs.Any(j => j.Id == c.JobId && Job.ActiveStatuses.Contains(j.Status)))
+                    && db.Jobs.Any(j => j.Id == c.JobId && Job.ScorableStatuses.Contains(j.Status)))
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(c => c.Status, ChunkStatus.Leased)
                     .SetProperty(c => c.LeaseToken, token)
@@ -472,7 +484,7 @@ public sealed class JobLifecycle(
         var stalled = await db.Chunks.AsNoTracking()
             .Where(c => (c.Status == ChunkStatus.Pending || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt < now))
                 && c.DispatchedAt < stalledBefore
-                && db.Jobs.Any(j => j.Id == c.JobId && Job.ActiveStatuses.Contains(j.Status)))
+                && db.Jobs.Any(j => j.Id == c.JobId && Job.ScorableStatuses.Contains(j.Status)))
             .OrderBy(c => c.DispatchedAt)
             .Take(limit)
             .Select(c => new { c.JobId, c.ChunkIndex, c.DispatchedAt })
@@ -628,7 +640,10 @@ public enum AcceptResult
 }
 
 /// <summary>How <see cref="JobLifecycle.AcceptAsync"/> went, and the backlog (rows) it saw.</summary>
-public sealed record AcceptOutcome(AcceptResult Result, long Backlog);
+/// <param name="Result">Accepted, or why not.</param>
+/// <param name="Backlog">Rows waiting to be scored when it was decided.</param>
+/// <param name="Job">The accepted job as stored: queued, or running, failed or succeeded by chunks scored during its upload.</param>
+public sealed record AcceptOutcome(AcceptResult Result, long Backlog, Job? Job = null);
 
 public enum CancelResult
 {

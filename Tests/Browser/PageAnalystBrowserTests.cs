@@ -341,6 +341,8 @@ public sealed partial class PageBrowserTests
         var canceled = await (await browser.Api.PostAsync($"/v1/jobs/{id}/cancel", null)).Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("canceled", canceled.GetProperty("status").GetString());
         Assert.False(canceled.TryGetProperty("retry", out var none) && none.ValueKind != JsonValueKind.Null, "a canceled job waits for no retry");
+        // The chunk the worker was scoring when the job was canceled settles first; then the test holds one of its own.
+        await Poll.UntilAsync(() => browser.Api.GetJobAsync(id), j => j.GetProperty("chunksInFlight").GetInt32() == 0, JobDeadline, "the worker's chunk to settle");
         using (var scope = browser.Factory.Services.CreateScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();

@@ -97,11 +97,10 @@ public sealed partial class PageBrowserTests(BrowserFixture browser) : IClassFix
         await Expect(job.Locator(".progress-text")).ToContainTextAsync("20,000 of 20,000 rows (100%)");
         await Expect(job.Locator("progress")).ToHaveJSPropertyAsync("value", 1);
 
-        // What the page showed on the way: it started at 0 (queued), never went back, and ended at 100%.
+        // What the page showed on the way: it never went back, and ended at 100%. (It may start past 0: chunks are scored
+        // while the upload streams.)
         var seen = (await page.EvaluateAsync<JsonElement>("() => window.__progress")).EnumerateArray()
             .Select(s => new Seen(s.GetProperty("status").GetString()!, s.GetProperty("value").GetDouble())).ToList();
-        Assert.Equal("queued", seen[0].Status);
-        Assert.Equal(0, seen[0].Value);
         Assert.Equal(("succeeded", 1.0), (seen[^1].Status, seen[^1].Value));
         Assert.True(seen.Zip(seen.Skip(1)).All(p => p.Second.Value >= p.First.Value), "progress went back: " + string.Join(", ", seen.Select(s => s.Value)));
         await ScreenshotAsync(page, "batch-job-succeeded");
