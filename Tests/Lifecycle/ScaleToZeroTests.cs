@@ -16,7 +16,7 @@ namespace FlightDelay.Tests.Lifecycle;
 public sealed partial class ScaleToZeroTests
 {
     [Fact]
-    public async Task Keda_query_counts_only_unfinished_chunks_of_queued_and_running_jobs()
+    public async Task Keda_query_counts_only_unfinished_chunks_of_jobs_being_scored()
     {
         var admin = await TestServices.PostgresAsync();
         var (name, connection) = await TestDatabases.CreateAsync(admin, "flightdelay_keda");
@@ -30,7 +30,7 @@ public sealed partial class ScaleToZeroTests
                 var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
                 await db.PrepareAsync();
                 var now = DateTime.UtcNow;
-                // Two pending and one leased chunk per job, and one done; only Queued and Running jobs' count.
+                // Two pending and one leased chunk per job, and one done; only Receiving, Queued and Running jobs' count.
                 foreach (var status in Enum.GetValues<JobStatus>())
                 {
                     var job = new Job { Id = Guid.NewGuid(), Status = status, CreatedAt = now, Owner = "keda", TotalRows = 40, ChunkSize = 10, ChunkCount = 4 };
@@ -43,7 +43,7 @@ public sealed partial class ScaleToZeroTests
 
             var counted = await TestDatabases.ScalarAsync(connection, KedaQuery());
 
-            Assert.Equal(2L * 3, Convert.ToInt64(counted, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(3L * 3, Convert.ToInt64(counted, System.Globalization.CultureInfo.InvariantCulture));
         }
         finally
         {

@@ -8,7 +8,7 @@ using Npgsql;
 using NpgsqlTypes;
 
 // The batch-job load client of bench/run.
-//   job API_URL ROWS          streams a generated ROWS-row CSV to POST /v1/jobs, polls until the job ends;
+//   job API_URL ROWS          streams a generated ROWS-row CSV to POST /v1/jobs, long-polls until the job has succeeded;
 //                             prints "seconds rows status upload_seconds"
 //   copy CONNECTION ROWS      the floor: binary COPY of ROWS result rows into a fresh table with a primary key;
 //                             prints "seconds rows"
@@ -20,6 +20,10 @@ using NpgsqlTypes;
 //                             the per-job floor: only the durable writes one small job needs, in the service's own tables
 //                             (create the job with its chunk and inputs; complete the chunk with its results, and the job),
 //                             from CLIENTS connections for SECONDS; prints "jobs_per_second p50_ms p99_ms"
+//   behind API_URL BIG_ROWS SMALL_ROWS
+//                             fairness: a SMALL_ROWS-row job alone, a BIG_ROWS-row job alone, then the big one again with
+//                             the small one submitted as soon as the big upload is answered; prints
+//                             "small_alone_seconds small_behind_seconds big_alone_seconds big_with_small_seconds"
 var number = (string text) => int.Parse(text, CultureInfo.InvariantCulture);
 return args switch
 {
@@ -27,12 +31,13 @@ return args switch
     ["copy", var connection, var rows] => await CopyBaselineAsync(connection, number(rows)),
     ["small", var api, var clients, var seconds, var rows] => await SmallJobsAsync(new Uri(api), number(clients), TimeSpan.FromSeconds(number(seconds)), number(rows)),
     ["floor", var connection, var clients, var seconds, var rows] => await FloorAsync(connection, number(clients), TimeSpan.FromSeconds(number(seconds)), number(rows)),
+    ["behind", var api, var big, var small] => await BehindAsync(new Uri(api), number(big), number(small)),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: job API_URL ROWS | copy POSTGRES_CONNECTION ROWS | small API_URL CLIENTS SECONDS ROWS | floor POSTGRES_CONNECTION CLIENTS SECONDS ROWS");
+    Console.Error.WriteLine("usage: job API_URL ROWS | copy POSTGRES_CONNECTION ROWS | small API_URL CLIENTS SECONDS ROWS | floor POSTGRES_CONNECTION CLIENTS SECONDS ROWS | behind API_URL BIG_ROWS SMALL_ROWS");
     return 2;
 }
 
@@ -57,23 +62,21 @@ static async Task<int> SmallJobsAsync(Uri api, int clients, TimeSpan duration, i
         while (Stopwatch.GetTimestamp() < end)
         {
             var submitted = Stopwatch.GetTimestamp();
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new ByteArrayContent(body) };
-            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
-            request.Headers.TryAddWithoutValidation("Prefer", "wait=30");
-            using var response = await http.SendAsync(request);
-            var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
-            var job = response.StatusCode == HttpStatusCode.OK ? answer.GetProperty("job") : answer;
-            while (response.StatusCode == HttpStatusCode.Accepted && job.GetProperty("status").GetString() is not ("succeeded" or "failed" or "canceled"))
+            var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
+            JsonElement job;
+            try
             {
-                using var poll = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{job.GetProperty("id").GetGuid()}");
-                poll.Headers.TryAddWithoutValidation("Prefer", "wait=30");
-                using var polled = await http.SendAsync(poll);
-                job = await polled.Content.ReadFromJsonAsync<JsonElement>();
+                job = await RunToEndAsync(http, content);
+            }
+            catch (InvalidOperationException)
+            {
+                Interlocked.Increment(ref failures);
+                continue;
             }
             var elapsed = Stopwatch.GetElapsedTime(submitted).TotalMilliseconds;
             lock (clientSide)
             {
-                if (job.ValueKind != JsonValueKind.Object || job.GetProperty("status").GetString() != "succeeded") { failures++; continue; }
                 clientSide.Add(elapsed);
                 serverSide.Add((job.GetProperty("finishedAt").GetDateTime() - job.GetProperty("createdAt").GetDateTime()).TotalMilliseconds);
             }
@@ -84,6 +87,71 @@ static async Task<int> SmallJobsAsync(Uri api, int clients, TimeSpan duration, i
     Console.WriteLine(FormattableString.Invariant(
         $"{clientSide.Count / seconds:F0} {Percentile(clientSide, 0.5):F0} {Percentile(clientSide, 0.99):F0} {Percentile(serverSide, 0.5):F0} {Percentile(serverSide, 0.99):F0} {failures}"));
     return failures == 0 ? 0 : 1;
+}
+
+static async Task<int> BehindAsync(Uri api, int bigRows, int smallRows)
+{
+    using var http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromMinutes(15) };
+    var small = Encoding.UTF8.GetBytes(GeneratedCsv.Text(smallRows));
+    HttpContent Small()
+    {
+        var content = new ByteArrayContent(small);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
+        return content;
+    }
+    // Warm every worker (JIT, pools): a job of many chunks, then a few small ones.
+    await TimeJobAsync(http, new GeneratedCsv(Math.Min(bigRows, 200_000)), Stopwatch.GetTimestamp());
+    for (var i = 0; i < 4; i++) await TimeJobAsync(http, Small(), Stopwatch.GetTimestamp());
+    var alone = await TimeJobAsync(http, Small(), Stopwatch.GetTimestamp());
+    var bigAlone = await TimeJobAsync(http, new GeneratedCsv(bigRows), Stopwatch.GetTimestamp());
+
+    var bigStarted = Stopwatch.GetTimestamp();
+    using var bigResponse = await http.PostAsync("/v1/jobs", new GeneratedCsv(bigRows));
+    var big = await bigResponse.Content.ReadFromJsonAsync<JsonElement>();
+    var behind = await TimeJobAsync(http, Small(), Stopwatch.GetTimestamp());
+    var bigWithSmall = await TimeWaitAsync(http, big, bigStarted);
+    Console.WriteLine(FormattableString.Invariant($"{alone:F2} {behind:F2} {bigAlone:F2} {bigWithSmall:F2}"));
+    return 0;
+}
+
+/// <summary>Seconds from <paramref name="started"/> until the job submitted with <paramref name="body"/> has succeeded.</summary>
+static async Task<double> TimeJobAsync(HttpClient http, HttpContent body, long started)
+{
+    await RunToEndAsync(http, body);
+    return Stopwatch.GetElapsedTime(started).TotalSeconds;
+}
+
+/// <summary>Submits with Prefer: wait (answered inline when the job ends in time) and long-polls until it has succeeded.</summary>
+/// <exception cref="InvalidOperationException">The submission was refused, or the job did not succeed.</exception>
+static async Task<JsonElement> RunToEndAsync(HttpClient http, HttpContent body)
+{
+    using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = body };
+    request.Headers.TryAddWithoutValidation("Prefer", "wait=30");
+    using var response = await http.SendAsync(request);
+    var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+    if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"submit failed: {(int)response.StatusCode} {answer}");
+    return await WaitJobAsync(http, response.StatusCode == HttpStatusCode.OK ? answer.GetProperty("job") : answer);
+}
+
+/// <summary>Seconds from <paramref name="started"/> until the job has succeeded.</summary>
+static async Task<double> TimeWaitAsync(HttpClient http, JsonElement job, long started)
+{
+    await WaitJobAsync(http, job);
+    return Stopwatch.GetElapsedTime(started).TotalSeconds;
+}
+
+/// <summary>Long-polls the job (Prefer: wait) until it ends; returns it succeeded.</summary>
+/// <exception cref="InvalidOperationException">It failed or was canceled.</exception>
+static async Task<JsonElement> WaitJobAsync(HttpClient http, JsonElement job)
+{
+    while (job.GetProperty("status").GetString() is not ("succeeded" or "failed" or "canceled"))
+    {
+        using var poll = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{job.GetProperty("id").GetGuid()}");
+        poll.Headers.TryAddWithoutValidation("Prefer", "wait=30");
+        using var polled = await http.SendAsync(poll);
+        job = await polled.Content.ReadFromJsonAsync<JsonElement>();
+    }
+    return job.GetProperty("status").GetString() == "succeeded" ? job : throw new InvalidOperationException($"job ended {job}");
 }
 
 static async Task<int> FloorAsync(string connectionString, int clients, TimeSpan duration, int rows)
@@ -164,22 +232,10 @@ static async Task<int> RunJobAsync(Uri api, int rows)
         return 1;
     }
 
-    var location = response.Headers.Location!;
-    var deadline = started + (long)(TimeSpan.FromMinutes(15).TotalSeconds * Stopwatch.Frequency);
-    while (Stopwatch.GetTimestamp() < deadline)
-    {
-        var job = await http.GetFromJsonAsync<JsonElement>(location);
-        var status = job.GetProperty("status").GetString();
-        if (status is "succeeded" or "failed" or "canceled")
-        {
-            var total = Stopwatch.GetElapsedTime(started);
-            Console.WriteLine(FormattableString.Invariant($"{total.TotalSeconds:F2} {job.GetProperty("processedRows").GetInt32()} {status} {uploaded.TotalSeconds:F2}"));
-            return status == "succeeded" ? 0 : 1;
-        }
-        await Task.Delay(50);
-    }
-    Console.Error.WriteLine("job did not finish within 15 minutes");
-    return 1;
+    var job = await WaitJobAsync(http, await response.Content.ReadFromJsonAsync<JsonElement>());
+    var total = Stopwatch.GetElapsedTime(started);
+    Console.WriteLine(FormattableString.Invariant($"{total.TotalSeconds:F2} {job.GetProperty("processedRows").GetInt32()} succeeded {uploaded.TotalSeconds:F2}"));
+    return 0;
 }
 
 static async Task<int> CopyBaselineAsync(string connectionString, int rows)
