@@ -80,7 +80,8 @@ public sealed partial class PageBrowserTests
             await plain.Page.GetByLabel("International", new() { Exact = true }).CheckAsync();
             await plain.Page.GetByLabel("Month").SelectOptionAsync(new SelectOptionValue { Label = "July" });
             await plain.Page.GetByRole(AriaRole.Button, new() { Name = "Predict" }).ClickAsync();
-            await plain.Page.WaitForURLAsync("**/predict");
+            // The answer is the document itself: wait for it, not for every subresource's load event.
+            await plain.Page.WaitForURLAsync("**/predict", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
             Assert.Equal(scripted, await plain.Page.Locator("#result .answer").InnerTextAsync());
         }
 

@@ -51,7 +51,9 @@ public sealed partial class CliTests(CliFixture api) : IClassFixture<CliFixture>
         var dirty = Path.Combine(api.Folder, "dirty.csv");
         await File.WriteAllTextAsync(dirty, "airline,flightType,month\nPan Am,I,3\n");
         // Submitted and canceled at once over HTTP (the tool's start-up could let the job finish first).
-        var id = (await api.Http.SubmitAsync(JobApi.Csv(JobApi.Flights(200_000)))).ToString();
+        // A million rows in 500-row chunks, one at a time: the job is still running when its 202 comes, though chunks
+        // are scored while the upload streams.
+        var id = (await api.Http.SubmitAsync(JobApi.Csv(JobApi.Flights(1_000_000)))).ToString();
         Assert.Equal(System.Net.HttpStatusCode.OK, (await api.Http.PostAsync($"/v1/jobs/{id}/cancel", null)).StatusCode);
         var status = await api.RunAsync("jobs", "status", id);
 
@@ -84,7 +86,7 @@ public sealed partial class CliTests(CliFixture api) : IClassFixture<CliFixture>
     [Fact]
     public async Task Ctrl_C_without_a_terminal_stops_waiting_prints_the_id_and_leaves_the_job_running()
     {
-        var csv = await api.CsvAsync("interrupted.csv", 100_000);
+        var csv = await api.CsvAsync("interrupted.csv", 1_000_000);
         await using var cli = api.Start("jobs", "submit", csv, "--wait");
         var submitted = await Poll.UntilAsync(() => Task.FromResult(cli.StandardOutput), o => o.Contains(" submitted: ", StringComparison.Ordinal),
             JobApi.Deadline, "the tool to submit the job");

@@ -39,14 +39,16 @@ public sealed class FaultInjectionTests(FaultServices services, ITestOutputHelpe
     public async Task A_worker_killed_while_holding_chunks_leaves_them_to_the_other()
     {
         await using var run = await StartAsync();
-        var id = await run.SubmitAsync();
+        // Chunks are scored while the upload streams: the fault strikes as soon as the victim holds one, upload or not.
+        var submitted = run.SubmitAsync();
         var victim = run.Workers[0];
-        await Poll.UntilAsync(() => run.ScalarAsync($"SELECT count(*) FROM job_chunks WHERE job_id = @id AND status = 'Leased' AND worker_id LIKE '%/{victim.Id}/%'", id),
+        await Poll.UntilAsync(() => run.ScalarAsync($"SELECT count(*) FROM job_chunks WHERE status = 'Leased' AND worker_id LIKE '%/{victim.Id}/%'", Guid.Empty),
             n => n > 0, Recovery, "the first worker to hold a chunk");
 
-        var processed = await run.ProcessedAsync(id);
         victim.Kill();
         var faultEnded = Stopwatch.StartNew();
+        var id = await submitted;
+        var processed = await run.ProcessedAsync(id);
 
         await run.WaitForSuccessAsync(id);
         Report("worker SIGKILL", processed, faultEnded.Elapsed);
