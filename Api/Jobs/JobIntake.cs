@@ -126,8 +126,10 @@ internal sealed class JobIntake(
                     var index = chunks++;
                     gone = !await lifecycle.StageChunkAsync(job, index, sink.BatchFirstRow, sink.Pending, FeatureBytes.Encode(sink.Batch.Span), sink.PassthroughBatch,
                         [.. sink.Errors.Select(e => new JobRowError { JobId = job.Id, Row = e.Row, Where = e.Where, Message = e.Message })], cancellationToken);
-                    // Scored while the rest streams in; if the upload is refused later, its results go with it.
-                    if (!gone && !await SendAsync(job, [index])) unsent.Add(index);
+                    // Scored while the rest streams in; if the upload is refused later, its results go with it. A first
+                    // chunk that is not full is the whole job: small ones take the express lane, past big jobs' chunks.
+                    var express = index == 0 && !sink.IsFull && sink.Pending <= limits.ExpressRows;
+                    if (!gone && !await SendAsync(job, [index], express)) unsent.Add(index);
                 }
                 sink.Clear();
             }
@@ -183,12 +185,12 @@ internal sealed class JobIntake(
     }
 
     /// <summary>Sends the chunks' commands; false (logged) when the broker could not take them: the stall sweep sends them later.</summary>
-    private async Task<bool> SendAsync(Job job, List<int> chunks)
+    private async Task<bool> SendAsync(Job job, List<int> chunks, bool express = false)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await dispatcher.SendAsync([.. chunks.Select(i => new ScoreChunk(job.Id, i))], timeout.Token);
+            await dispatcher.SendAsync([.. chunks.Select(i => new ScoreChunk(job.Id, i))], timeout.Token, express);
             return true;
         }
         catch (Exception ex)

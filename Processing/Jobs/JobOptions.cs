@@ -48,6 +48,17 @@ public sealed class JobOptions
     public string QueueName { get; set; } = "score-chunk";
 
     /// <summary>
+    /// Jobs of at most this many rows (uploaded whole before their one chunk filled) are scored in the express lane:
+    /// their own queue, <see cref="ExpressQueueName"/>, with its own <see cref="ConcurrentChunks"/> on every worker, so a
+    /// small job never waits behind the chunks of big ones (a CPU-bound model's, above all). 0 turns the lane off.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int ExpressRows { get; set; } = 10_000;
+
+    /// <summary>The express lane's queue: <see cref="QueueName"/> with <c>-express</c>.</summary>
+    public string ExpressQueueName => QueueName + "-express";
+
+    /// <summary>
     /// The chunk queue's RabbitMQ type: <c>classic</c> (the default, one node: local and embedded tests) or <c>quorum</c>
     /// (replicated with Raft across a cluster's nodes; production, with <see cref="BrokerNodes"/>). RabbitMQ cannot change
     /// the type of an existing queue: switching needs a new <see cref="QueueName"/> or the old queue deleted while empty.

@@ -135,7 +135,10 @@ public static class JobProcessingExtensions
             // MassTransit 8.4+ reports usage to a third-party host; no egress an operator did not configure (SECURITY.md).
             bus.DisableUsageTelemetry();
             if (consumers)
+            {
                 bus.AddConsumer<ScoreChunkConsumer, ScoreChunkConsumerDefinition>();
+                bus.AddConsumer<ExpressScoreChunkConsumer, ExpressScoreChunkConsumerDefinition>();
+            }
             if (hosting.RabbitMq is { } uri)
             {
                 services.AddHealthChecks().AddCheck("rabbitmq", new BrokerHealthCheck(uri), tags: ["ready"]);
