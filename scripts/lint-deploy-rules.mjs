@@ -66,9 +66,15 @@ function manifests(pairs) {
                 problem(at(doc), `routes ${type} ${path}, which reaches ${internal}`);
           }
       if (doc.kind === "ConfigMap" && doc.data?.Jobs__QueueName) queueNames.set(at(doc), doc.data.Jobs__QueueName);
-      if (doc.kind === "ScaledObject")
-        for (const trigger of doc.spec?.triggers ?? [])
-          if (trigger.type === "rabbitmq") queueNames.set(at(doc), trigger.metadata?.queueName);
+      // KEDA watches the chunk queue and its express lane (Jobs:ExpressRows), "<queue>-express".
+      if (doc.kind === "ScaledObject") {
+        const watched = (doc.spec?.triggers ?? []).filter((t) => t.type === "rabbitmq").map((t) => t.metadata?.queueName);
+        const main = watched.find((q) => !q?.endsWith("-express"));
+        if (watched.length > 0) {
+          queueNames.set(at(doc), main);
+          if (!watched.includes(`${main}-express`)) problem(at(doc), `scales on ${main} but not on its express lane ${main}-express`);
+        }
+      }
       if (doc.kind === "ScaledObject" && doc.spec?.minReplicaCount === 0 && !doc.spec?.fallback)
         problem(at(doc), "scales to zero without a fallback: a failing trigger would freeze it at zero");
     }
