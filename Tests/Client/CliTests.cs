@@ -114,10 +114,10 @@ public sealed partial class CliTests(CliFixture api) : IClassFixture<CliFixture>
     [Fact]
     public async Task In_a_terminal_it_shows_a_live_bar_and_Ctrl_C_asks_before_canceling_the_job()
     {
-        var csv = await api.CsvAsync("terminal.csv", 300_000);
+        var csv = await api.CsvAsync("terminal.csv", 1_000_000);
         using var terminal = new Tmux($"FLIGHTDELAY_URL={api.Api.BaseAddress} dotnet {CliFixture.CliDll} jobs submit {csv} --wait; echo EXIT=$?; sleep 60");
 
-        var screen = await terminal.UntilAsync(s => s.Contains("/300,000 rows", StringComparison.Ordinal), "the progress bar");
+        var screen = await terminal.UntilAsync(s => s.Contains("/1,000,000 rows", StringComparison.Ordinal), "the progress bar");
         var id = Guid.Parse(JobId().Match(screen).Groups[1].Value);
         // The API stands still from here until the answer is given, so the job is still running when it is canceled.
         api.Api.Pause();
