@@ -221,16 +221,27 @@ public static class JobEndpoints
             return (found, chunks, ETag(found, chunks));
         }
 
-        var (job, activity, etag) = await ReadAsync(context.RequestAborted);
-        if (job is not null && !Job.IsFinal(job.Status) && Preferences.Wait(context.Request, options.Value.MaxWait) is { } wait)
+        Job? job;
+        ChunkActivity activity;
+        string etag;
+        if (Preferences.Wait(context.Request, options.Value.MaxWait) is not { } wait)
+            (job, activity, etag) = await ReadAsync(context.RequestAborted);
+        else
         {
-            // Changed means: no longer what the client's If-None-Match names, or without one, no longer what it is now.
-            var seen = etag;
+            // Changed means: no longer what the client's If-None-Match names, or without one, no longer what the first
+            // reading saw. A job final at that first reading answers at once, and says nothing of the wait.
             var hasTag = context.Request.Headers.IfNoneMatch.Count > 0;
-            Preferences.Applied(context.Response, wait);
-            (job, activity, etag) = await changes.ReadUntilAsync(id, wait, ReadAsync,
-                now => now.Job is null || Job.IsFinal(now.Job.Status) || (hasTag ? !HttpConventions.IsNotModified(context.Request, now.ETag) : now.ETag != seen),
-                context.RequestAborted);
+            string? seen = null;
+            (job, activity, etag) = await changes.ReadUntilAsync(id, wait, ReadAsync, now =>
+            {
+                if (now.Job is null || Job.IsFinal(now.Job.Status)) return true;
+                if (seen is null)
+                {
+                    seen = now.ETag;
+                    Preferences.Applied(context.Response, wait);
+                }
+                return hasTag ? !HttpConventions.IsNotModified(context.Request, now.ETag) : now.ETag != seen;
+            }, context.RequestAborted);
         }
         if (job is null)
             return Problems.NotFound($"There is no job {id}.");
