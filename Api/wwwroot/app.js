@@ -827,6 +827,7 @@
     items: [],
     next: null,
     offset: 0,
+    wanted: 0,
     seq: 0,
     timer: null,
     searchTimer: null,
@@ -849,7 +850,7 @@
         this.load(0);
       });
       connection.listeners.add((lost) => {
-        if (!lost && this.visible && !this.detail) this.load(this.offset);
+        if (!lost && this.visible && !this.detail) this.load(this.wanted);
       });
     },
 
@@ -865,11 +866,11 @@
       }
       if (id && this.detail?.job.id !== id) this.open(id, focus);
       if (id && this.detail) document.title = `${jobTitle(this.detail.job)} · Jobs · FlightDelay`;
-      if (this.visible && !id) this.load(this.offset);
+      if (this.visible && !id) this.load(this.wanted);
     },
 
     invalidate() {
-      if (this.visible) this.load(this.offset);
+      if (this.visible) this.load(this.wanted);
     },
 
     query(offset) {
@@ -883,8 +884,12 @@
 
     async load(offset = 0, keepFocus) {
       clearTimeout(this.timer);
-      // Loads overlap (a refresh in flight when the person pages or searches): only the latest may draw the list.
+      // Every load reads the search field, so a typed search still waiting for its pause is served by this one.
+      clearTimeout(this.searchTimer);
+      // Loads overlap (a refresh in flight when the person pages or searches): only the latest may draw the list, and
+      // a refresh reloads the page last asked for, not the one last drawn.
       const seq = ++this.seq;
+      this.wanted = offset;
       const error = $("#jobs-error");
       try {
         const { response, body } = await request(this.query(offset), { cache: "no-store" });
@@ -909,7 +914,7 @@
         }
         return;
       }
-      if (this.visible && this.items.some((j) => !FINAL.has(j.status))) this.timer = setTimeout(() => this.load(this.offset), LIST_REFRESH_MS);
+      if (this.visible && this.items.some((j) => !FINAL.has(j.status))) this.timer = setTimeout(() => this.load(this.wanted), LIST_REFRESH_MS);
     },
 
     render() {

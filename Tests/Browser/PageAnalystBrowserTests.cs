@@ -381,8 +381,17 @@ public sealed partial class PageBrowserTests
         await page.GotoAsync("/#jobs");
         await Expect(page).ToHaveTitleAsync("Jobs · FlightDelay");
         var rows = page.Locator("#jobs-table tbody tr");
+        // Typed and paged at once (the search still waits for the typing pause): the page shown is the search's second,
+        // and the pending search does not draw its first page over it when the pause ends.
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Older jobs" })).ToBeVisibleAsync();
         await page.GetByLabel("Search by name").FillAsync(tag);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Older jobs" }).ClickAsync();
+        await Expect(page.Locator("#jobs-page")).ToHaveTextAsync("Jobs 11–13");
+        await page.Locator("#jobs-older").EvaluateAsync("() => new Promise(r => setTimeout(r, 600))"); // past the 300 ms typing pause
+        await Expect(page.Locator("#jobs-page")).ToHaveTextAsync("Jobs 11–13");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Newer jobs" }).ClickAsync();
         // Newest first, ten a page: the march job and batch 12 to 4.
+        await Expect(page.Locator("#jobs-page")).ToHaveTextAsync("Jobs 1–10");
         await Expect(rows).ToHaveCountAsync(10);
         await Expect(rows.Locator("td.job-cell a")).ToHaveTextAsync([$"march-{tag}.csv", .. Enumerable.Range(4, 9).Reverse().Select(i => $"batch-{tag}-{i:00}.csv")]);
         await Expect(page.Locator("#jobs-page")).ToHaveTextAsync("Jobs 1–10");
