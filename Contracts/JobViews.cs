@@ -23,6 +23,7 @@ namespace FlightDelay.Contracts;
 /// <param name="Links">Where to find the job and its parts (paths relative to the service).</param>
 /// <param name="Callback">The job's callback, null when it was submitted without <c>Callback-Url</c>.</param>
 /// <param name="ChunksInFlight">Chunks a worker is scoring right now (leased, lease not expired); a canceled job with some still settles them. For one job's status only: null in lists.</param>
+/// <param name="Priority"><c>low</c>, <c>normal</c> or <c>high</c> (<c>?priority=</c> at submission): the job's order among its owner's own jobs when their chunks wait for the owner's dispatch window.</param>
 /// <param name="Retry">Set while chunks of a running job wait to be sent again (after a failed attempt, or held by a worker that stopped answering): how many, when the first is due (plus up to Jobs:SweepInterval) and its last error. Null when none wait, and in lists.</param>
 public sealed record JobView(
     Guid Id,
@@ -44,7 +45,9 @@ public sealed record JobView(
     [property: Description("Chunks a worker is scoring right now (leased, lease not expired); a canceled job with some still settles them. For one job's status only: null in lists.")]
     int? ChunksInFlight = null,
     [property: Description("Set while chunks of a running job wait to be sent again (after a failed attempt, or held by a worker that stopped answering): how many, when the first is due (plus up to Jobs:SweepInterval) and its last error. Null when none wait, and in lists.")]
-    JobRetryView? Retry = null)
+    JobRetryView? Retry = null,
+    [property: Description("low, normal or high (?priority= at submission): the job's order among its owner's own jobs when their chunks wait for the owner's dispatch window.")]
+    string Priority = JobPriorities.Normal)
 {
     /// <summary>Whether the job has ended (<c>succeeded</c>, <c>failed</c> or <c>canceled</c>): its status no longer changes.</summary>
     [JsonIgnore]
@@ -63,6 +66,19 @@ public sealed record JobRetryView(
     [property: Description("Chunks waiting to be sent again.")] int Chunks,
     [property: Description("When the first of them is sent again (UTC; the sweep may take up to Jobs:SweepInterval more). In the past: due now.")] DateTime NextAttemptAt,
     [property: Description("Why the last attempt failed.")] string? LastError);
+
+/// <summary>The names a job's <see cref="JobView.Priority"/> takes (<c>?priority=</c> on <c>POST /v1/jobs</c>).</summary>
+public static class JobPriorities
+{
+    /// <summary>After the owner's normal and high jobs.</summary>
+    public const string Low = "low";
+
+    /// <summary>The default.</summary>
+    public const string Normal = "normal";
+
+    /// <summary>Before the owner's normal and low jobs.</summary>
+    public const string High = "high";
+}
 
 /// <summary>The names a job's <see cref="JobView.Status"/> takes.</summary>
 public static class JobStatuses

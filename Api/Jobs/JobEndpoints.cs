@@ -105,6 +105,7 @@ public static class JobEndpoints
         [FromQuery(Name = "onInvalidRow"), Description("refuse (default): one invalid row refuses the upload, nothing is stored. skip: valid rows are scored; invalid ones are counted in failedRows and listed by /v1/jobs/{id}/errors.")] string? onInvalidRow,
         [FromQuery(Name = "name"), Description("What to call the job (at most 200 characters): shown in lists, searched by ?q=, and the stem of its download files. Without it, the file name of a Content-Disposition header, if any.")] string? name,
         [FromHeader(Name = PreferHeader), Description("wait=N (RFC 7240): hold the answer up to N seconds (at most Jobs:MaxWait, 30 s by default) for the job to end; if it does, 200 with the job and its first page of results inline, else the usual 202. respond-async: never wait.")] string? prefer,
+        [FromQuery(Name = "priority"), Description("low, normal (default) or high: the job's order among your own jobs when their chunks wait for your dispatch window (Jobs:DispatchWindow chunks out per API key; other keys' jobs are served round-robin beside yours, whatever their priority).")] string? priority,
         JobIntake intake,
         JobQueries queries,
         JobChanges changes,
@@ -129,12 +130,22 @@ public static class JobEndpoints
         if (skip is null)
             return Problems.BadRequest($"onInvalidRow must be 'refuse' (the default) or 'skip', not '{onInvalidRow}'.");
 
+        var jobPriority = priority?.ToLowerInvariant() switch
+        {
+            null or JobPriorities.Normal => JobPriority.Normal,
+            JobPriorities.Low => JobPriority.Low,
+            JobPriorities.High => JobPriority.High,
+            _ => (JobPriority?)null,
+        };
+        if (jobPriority is null)
+            return Problems.BadRequest($"priority must be 'low', 'normal' (the default) or 'high', not '{priority}'.");
+
         var (jobName, badName) = JobName(name, request.Headers.ContentDisposition);
         if (badName is not null)
             return Problems.BadRequest(badName);
 
         var outcome = await intake.SubmitAsync(request.BodyReader, request.ContentType, request.ContentLength,
-            new IntakeRequest(client.Owner, string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey, callback.Length == 0 ? null : callback, skip.Value, jobName),
+            new IntakeRequest(client.Owner, string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey, callback.Length == 0 ? null : callback, skip.Value, jobName, jobPriority.Value),
             cancellationToken);
         if (outcome.Refusal is { } refusal)
             return Refused(request.HttpContext.Response, refusal);
@@ -377,9 +388,11 @@ public static class JobEndpoints
     }
 
     internal static async Task<Results<Ok<JobView>, ProblemHttpResult>> Cancel(Guid id, CurrentClient client, JobLifecycle lifecycle, JobQueries queries,
-        TimeProvider clock, IOptions<JobOptions> options, CancellationToken cancellationToken)
+        ChunkDispatcher dispatcher, TimeProvider clock, IOptions<JobOptions> options, CancellationToken cancellationToken)
     {
         var outcome = await lifecycle.CancelAsync(id, client.Owner, cancellationToken);
+        // Its chunks out no longer count against the owner's dispatch window: send the owner's other jobs' held ones.
+        if (outcome.Result == CancelResult.Canceled) await dispatcher.SendHeldAsync(ct => lifecycle.ClaimHeldAsync(client.Owner, ct), cancellationToken);
         return outcome.Result switch
         {
             // With the chunks still in flight, so a client can say "canceling" until they settle.
@@ -402,10 +415,14 @@ public static class JobEndpoints
         };
     }
 
-    internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid id, CurrentClient client, JobLifecycle lifecycle, CancellationToken cancellationToken) =>
-        await lifecycle.DeleteAsync(id, client.Owner, cancellationToken)
-            ? TypedResults.NoContent()
-            : Problems.NotFound($"There is no job {id}.");
+    internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid id, CurrentClient client, JobLifecycle lifecycle, ChunkDispatcher dispatcher,
+        CancellationToken cancellationToken)
+    {
+        if (!await lifecycle.DeleteAsync(id, client.Owner, cancellationToken))
+            return Problems.NotFound($"There is no job {id}.");
+        await dispatcher.SendHeldAsync(ct => lifecycle.ClaimHeldAsync(client.Owner, ct), cancellationToken);
+        return TypedResults.NoContent();
+    }
 
     private static string ETag(Job job, ChunkActivity activity)
     {

@@ -13,7 +13,8 @@ namespace FlightDelay.Api.Jobs;
 /// A submission as the intake takes it: who sends it, its optional idempotency key and callback URL (already checked),
 /// whether invalid rows are skipped (stored as the job's row errors) instead of refusing the upload, and its name.
 /// </summary>
-internal sealed record IntakeRequest(string Owner, string? IdempotencyKey, string? CallbackUrl, bool SkipInvalidRows = false, string? Name = null);
+internal sealed record IntakeRequest(string Owner, string? IdempotencyKey, string? CallbackUrl, bool SkipInvalidRows = false, string? Name = null,
+    JobPriority Priority = JobPriority.Normal);
 
 /// <summary>Why a submission was refused; the endpoint maps each to its HTTP status.</summary>
 internal enum IntakeError
@@ -89,6 +90,7 @@ internal sealed class JobIntake(
         if (request.CallbackUrl is not null) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"callback {request.CallbackUrl}\n"));
         if (request.SkipInvalidRows) hash.AppendData("onInvalidRow skip\n"u8);
         if (request.Name is not null) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"name {request.Name}\n"));
+        if (request.Priority != JobPriority.Normal) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"priority {request.Priority}\n"));
 
         try
         {
@@ -103,7 +105,7 @@ internal sealed class JobIntake(
             return new IntakeRefusal(IntakeError.Unreadable, ex.Message, ex.StatusCode);
         }
 
-        var start = await lifecycle.BeginIntakeAsync(request.Owner, request.IdempotencyKey, request.CallbackUrl, request.Name, cancellationToken);
+        var start = await lifecycle.BeginIntakeAsync(request.Owner, request.IdempotencyKey, request.CallbackUrl, request.Name, request.Priority, cancellationToken);
         if (start.Existing)
             return await ReplayAsync(start.Job, body, hash, limits.MaxUploadBytes, cancellationToken);
 
@@ -117,19 +119,24 @@ internal sealed class JobIntake(
             var sink = new RowSink(job.ChunkSize, limits.MaxRows, request.SkipInvalidRows, limits.MaxInvalidRows);
             var chunks = 0;
             var gone = false;
-            var unsent = new List<int>();
+            var unsent = new List<ScoreChunk>();
             async ValueTask Stage()
             {
                 // Once refused, keep reading for more errors to report, and store nothing.
                 if (!sink.Refused && !gone)
                 {
                     var index = chunks++;
-                    gone = !await lifecycle.StageChunkAsync(job, index, sink.BatchFirstRow, sink.Pending, FeatureBytes.Encode(sink.Batch.Span), sink.PassthroughBatch,
-                        [.. sink.Errors.Select(e => new JobRowError { JobId = job.Id, Row = e.Row, Where = e.Where, Message = e.Message })], cancellationToken);
-                    // Scored while the rest streams in; if the upload is refused later, its results go with it. A first
-                    // chunk that is not full is the whole job: small ones take the express lane, past big jobs' chunks.
+                    // A first chunk that is not full is the whole job: small ones take the express lane, past big jobs'
+                    // chunks and outside the dispatch window. Others are held, and sent as the owner's window has room.
                     var express = index == 0 && !sink.IsFull && sink.Pending <= limits.ExpressRows;
-                    if (!gone && !await SendAsync(job, [index], express)) unsent.Add(index);
+                    gone = !await lifecycle.StageChunkAsync(job, index, sink.BatchFirstRow, sink.Pending, FeatureBytes.Encode(sink.Batch.Span), sink.PassthroughBatch,
+                        [.. sink.Errors.Select(e => new JobRowError { JobId = job.Id, Row = e.Row, Where = e.Where, Message = e.Message })], express, cancellationToken);
+                    // Scored while the rest streams in; if the upload is refused later, its results go with it.
+                    if (!gone)
+                    {
+                        List<ScoreChunk> send = express ? [new ScoreChunk(job.Id, index)] : [.. await lifecycle.ClaimHeldAsync(job.Owner, cancellationToken)];
+                        if (!await SendAsync(job, send, express)) unsent.AddRange(send);
+                    }
                 }
                 sink.Clear();
             }
@@ -185,12 +192,12 @@ internal sealed class JobIntake(
     }
 
     /// <summary>Sends the chunks' commands; false (logged) when the broker could not take them: the stall sweep sends them later.</summary>
-    private async Task<bool> SendAsync(Job job, List<int> chunks, bool express = false)
+    private async Task<bool> SendAsync(Job job, List<ScoreChunk> chunks, bool express = false)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await dispatcher.SendAsync([.. chunks.Select(i => new ScoreChunk(job.Id, i))], timeout.Token, express);
+            await dispatcher.SendAsync(chunks, timeout.Token, express);
             return true;
         }
         catch (Exception ex)

@@ -46,7 +46,7 @@ internal sealed class JobQueries(JobsDbContext db)
         if (waiting == 0) return new ChunkActivity(inFlight, 0, null, null);
         // The sweep takes them oldest dispatch first; a handful is enough to find the first due.
         var first = (await stalled.OrderBy(c => c.DispatchedAt).Take(50).Select(c => new { c.DispatchedAt, c.LeaseExpiresAt, c.Error }).ToListAsync(cancellationToken))
-            .Select(c => (Due: Later(Utc(c.DispatchedAt) + stallTimeout, c.LeaseExpiresAt is { } lease ? Utc(lease) : DateTime.MinValue),
+            .Select(c => (Due: Later(Utc(c.DispatchedAt ?? now) + stallTimeout, c.LeaseExpiresAt is { } lease ? Utc(lease) : DateTime.MinValue),
                 Error: c.Error ?? (c.LeaseExpiresAt is null ? null : "The worker scoring it stopped answering (its lease expired).")))
             .MinBy(c => c.Due);
         return new ChunkActivity(inFlight, waiting, first.Due, first.Error);

@@ -35,7 +35,8 @@ public static class JobViews
             job.CallbackState == CallbackState.Pending ? job.CallbackNextAttemptAt : null,
             attempts?.Select(a => new JobCallbackAttemptView(a.Attempt, a.DeliveryId, a.AttemptedAt, a.StatusCode, a.Error, a.DurationMs)).ToList()),
         activity?.InFlight,
-        activity is { Waiting: > 0, NextRetryAt: { } next } ? new JobRetryView(activity.Waiting, next, activity.LastError) : null);
+        activity is { Waiting: > 0, NextRetryAt: { } next } ? new JobRetryView(activity.Waiting, next, activity.LastError) : null,
+        job.Priority.ToString().ToLowerInvariant());
 
     /// <summary>The status as the API spells it: <c>queued</c>, <c>running</c>, <c>succeeded</c>, <c>failed</c> or <c>canceled</c>.</summary>
     public static string StatusName(JobStatus status) => status.ToString().ToLowerInvariant();

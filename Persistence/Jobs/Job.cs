@@ -45,6 +45,9 @@ public sealed class Job
     /// <summary>Who submitted it: an API key's id when keys are configured, empty otherwise.</summary>
     public string Owner { get; set; } = "";
 
+    /// <summary>Its order among its owner's jobs for the owner's dispatch window (<c>Jobs:DispatchWindow</c>): higher first.</summary>
+    public JobPriority Priority { get; set; }
+
     /// <summary>Where to POST the job's outcome when it becomes final; null for no callback.</summary>
     public string? CallbackUrl { get; set; }
 
@@ -80,6 +83,17 @@ public static class JobVisibility
         jobs.Where(j => j.Owner == owner && j.Status != JobStatus.Receiving);
 }
 
+/// <summary>
+/// A job's order among its owner's own jobs: chunks of a higher priority take the owner's free dispatch slots first.
+/// Stored as its number (-1, 0, 1), so the database sorts by it. Another owner's jobs are not affected.
+/// </summary>
+public enum JobPriority
+{
+    Low = -1,
+    Normal = 0,
+    High = 1,
+}
+
 public enum CallbackState
 {
     Pending,
@@ -97,7 +111,8 @@ public enum ChunkStatus
 
 /// <summary>
 /// A range of a job's rows, the unit of work a worker leases. A lease expires, so a chunk whose worker
-/// died is dispatched again; <see cref="DispatchedAt"/> tells the dispatcher when it last sent it.
+/// died is dispatched again; <see cref="DispatchedAt"/> tells the dispatcher when it last sent it, and is null while the
+/// chunk is held back for its owner's dispatch window.
 /// </summary>
 public sealed class JobChunk
 {
@@ -120,7 +135,9 @@ public sealed class JobChunk
     /// <summary>The worker that holds the lease, or that scored the chunk.</summary>
     public string? WorkerId { get; set; }
     public DateTime? LeaseExpiresAt { get; set; }
-    public DateTime DispatchedAt { get; set; }
+
+    /// <summary>When its command was last sent; null while it is held, waiting for a slot in its owner's dispatch window.</summary>
+    public DateTime? DispatchedAt { get; set; }
     public DateTime? FinishedAt { get; set; }
 
     /// <summary>The model version that scored this chunk's rows: every result's model version.</summary>

@@ -102,6 +102,10 @@ namespace FlightDelay.Persistence.Migrations
                         .HasColumnType("character varying(20000)")
                         .HasColumnName("passthrough_columns");
 
+                    b.Property<int>("Priority")
+                        .HasColumnType("integer")
+                        .HasColumnName("priority");
+
                     b.Property<int>("ProcessedRows")
                         .HasColumnType("integer")
                         .HasColumnName("processed_rows");
@@ -195,7 +199,7 @@ namespace FlightDelay.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("attempts");
 
-                    b.Property<DateTime>("DispatchedAt")
+                    b.Property<DateTime?>("DispatchedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("dispatched_at");
 

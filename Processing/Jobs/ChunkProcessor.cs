@@ -14,10 +14,12 @@ namespace FlightDelay.Processing.Jobs;
 /// score them in one batch, and complete it with its results. One delivery is one attempt: transient database faults
 /// are retried within it while the lease lasts; an attempt that fails releases the chunk for a later retry, or fails it
 /// with its job when it was the last (<see cref="JobOptions.MaxAttempts"/>). Never throws for a failed attempt, so the
-/// broker holds no retries of its own.
+/// broker holds no retries of its own. Each delivery that leaves a slot of its owner's dispatch window free sends the
+/// owner's next held chunks (<see cref="JobLifecycle.ClaimHeldAfterAsync"/>).
 /// </summary>
 public sealed class ChunkProcessor(
     JobLifecycle lifecycle,
+    ChunkDispatcher dispatcher,
     CurrentModel currentModel,
     PredictionMetrics predictionMetrics,
     TimeProvider clock,
@@ -29,6 +31,13 @@ public sealed class ChunkProcessor(
     private static readonly TimeSpan[] TransientRetries = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)];
 
     public async Task ProcessAsync(ScoreChunk command, CancellationToken cancellationToken)
+    {
+        await ScoreAsync(command, cancellationToken);
+        // Done, failed, or skipped (its job ended): a slot of the owner's window may be free.
+        await dispatcher.SendHeldAsync(ct => lifecycle.ClaimHeldAfterAsync(command.JobId, ct), cancellationToken);
+    }
+
+    private async Task ScoreAsync(ScoreChunk command, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var lease = await lifecycle.LeaseAsync(command, worker.Id, cancellationToken);

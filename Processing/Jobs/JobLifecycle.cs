@@ -20,7 +20,8 @@ namespace FlightDelay.Processing.Jobs;
 ///           queued|running ──Fail (a chunk out of attempts)──▶ failed
 ///           queued|running ──Cancel / Delete──▶ canceled
 ///           succeeded|failed|canceled ──Delete / Expire (retention)──▶ (removed)
-/// chunk:    (new) ──StageChunk──▶ pending ──Lease──▶ leased ──Complete──▶ done
+/// chunk:    (new) ──StageChunk──▶ pending (held, or sent at once when express) ──ClaimHeld──▶ pending, sent
+///           pending, sent ──Lease──▶ leased ──Complete──▶ done
 ///           leased ──Release──▶ pending (due again after the retry backoff, or at once when the host stops)
 ///           pending|leased(expired) ──ClaimStalled──▶ pending, sent again
 ///           pending|leased(expired) with no attempts left ──Fail──▶ failed
@@ -63,7 +64,8 @@ public sealed class JobLifecycle(
     /// one short write at a time. With an idempotency key already taken by this owner, returns that job instead
     /// (<see cref="IntakeStart.Existing"/>): the unique index decides between overlapping requests, at once.
     /// </summary>
-    public async Task<IntakeStart> BeginIntakeAsync(string owner, string? idempotencyKey, string? callbackUrl, string? name, CancellationToken cancellationToken)
+    public async Task<IntakeStart> BeginIntakeAsync(string owner, string? idempotencyKey, string? callbackUrl, string? name, JobPriority priority,
+        CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -77,6 +79,7 @@ public sealed class JobLifecycle(
                 IdempotencyKey = idempotencyKey,
                 CallbackUrl = callbackUrl,
                 Name = name,
+                Priority = priority,
             };
             // ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike): an overlapping request that holds the key makes this
             // insert a no-op, not an error, so the race costs neither an exception nor an error in the log.
@@ -85,8 +88,8 @@ public sealed class JobLifecycle(
             await using (var transaction = await BeginUnflushedTransactionAsync(cancellationToken))
             {
                 inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
-                    INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, idempotency_key, callback_url, callback_attempts, name)
-                    VALUES ({job.Id}, {status}, 0, 0, 0, {job.ChunkSize}, 0, 0, {job.CreatedAt}, {owner}, {idempotencyKey}, {callbackUrl}, 0, {name})
+                    INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, idempotency_key, callback_url, callback_attempts, name, priority)
+                    VALUES ({job.Id}, {status}, 0, 0, 0, {job.ChunkSize}, 0, 0, {job.CreatedAt}, {owner}, {idempotencyKey}, {callbackUrl}, 0, {name}, {(int)priority})
                     ON CONFLICT DO NOTHING
                     """, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
@@ -102,17 +105,19 @@ public sealed class JobLifecycle(
     /// <summary>
     /// Stores one chunk of a receiving job: its encoded rows, its pending work item and the invalid rows it keeps as
     /// placeholders (<paramref name="invalidRows"/>, empty unless the client asked to skip them), in one short write.
+    /// The chunk is held for its owner's dispatch window (<see cref="ClaimHeldAsync"/>), or marked sent when
+    /// <paramref name="dispatched"/> (an express chunk, which the caller sends at once).
     /// False when the job is gone (removed as abandoned while this upload was still streaming).
     /// </summary>
     public async Task<bool> StageChunkAsync(Job job, int chunkIndex, int firstRow, int rowCount, byte[] features, byte[]? passthrough,
-        IReadOnlyList<JobRowError> invalidRows, CancellationToken cancellationToken)
+        IReadOnlyList<JobRowError> invalidRows, bool dispatched, CancellationToken cancellationToken)
     {
         db.AddRange(
             new JobInput { JobId = job.Id, ChunkIndex = chunkIndex, Features = features, Passthrough = passthrough },
             new JobChunk
             {
                 JobId = job.Id, ChunkIndex = chunkIndex, FirstRow = firstRow, RowCount = rowCount, InvalidRows = invalidRows.Count,
-                Status = ChunkStatus.Pending, DispatchedAt = Now,
+                Status = ChunkStatus.Pending, DispatchedAt = dispatched ? Now : null,
             });
         db.RowErrors.AddRange(invalidRows);
         try
@@ -156,7 +161,9 @@ public sealed class JobLifecycle(
                 .SetProperty(j => j.RequestHash, requestHash)
                 .SetProperty(j => j.PassthroughColumns, passthroughColumns), cancellationToken);
         if (accepted == 0) return new AcceptOutcome(AcceptResult.Gone, backlog);
-        await db.Chunks.Where(c => c.JobId == job.Id && c.Status == ChunkStatus.Pending).ExecuteUpdateAsync(s => s.SetProperty(c => c.DispatchedAt, now), cancellationToken);
+        // The stall sweep's clock starts for the chunks sent so far (held ones wait for the window, not for a worker).
+        await db.Chunks.Where(c => c.JobId == job.Id && c.Status == ChunkStatus.Pending && c.DispatchedAt != null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.DispatchedAt, now), cancellationToken);
         // Chunks were scored while the upload streamed: the job may be running already, failed, or done. (A chunk
         // completing meanwhile waits for this transaction's lock on the job, then finds it running and counts.)
         var failure = await db.Chunks.Where(c => c.JobId == job.Id && c.Status == ChunkStatus.Failed).Select(c => c.Error).FirstOrDefaultAsync(cancellationToken);
@@ -477,29 +484,123 @@ public sealed class JobLifecycle(
     /// <see cref="JobOptions.StallTimeout"/>, or leased by a worker whose lease ran out) for sending again. The claim moves
     /// <see cref="JobChunk.DispatchedAt"/> only if no other host moved it first, so one sweep of one host sends each.
     /// </summary>
-    public async Task<IReadOnlyList<ScoreChunk>> ClaimStalledAsync(int limit, CancellationToken cancellationToken)
+    /// <returns>Each claimed chunk's command, and whether it goes to the express lane (a small job's one chunk: the first,
+    /// smaller than a full chunk and at most <see cref="JobOptions.ExpressRows"/>), as it went the first time.</returns>
+    public async Task<IReadOnlyList<(ScoreChunk Command, bool Express)>> ClaimStalledAsync(int limit, CancellationToken cancellationToken)
     {
         var now = Now;
         var stalledBefore = now - options.Value.StallTimeout;
+        var expressRows = options.Value.ExpressRows;
         var stalled = await db.Chunks.AsNoTracking()
             .Where(c => (c.Status == ChunkStatus.Pending || (c.Status == ChunkStatus.Leased && c.LeaseExpiresAt < now))
                 && c.DispatchedAt < stalledBefore
                 && db.Jobs.Any(j => j.Id == c.JobId && Job.ScorableStatuses.Contains(j.Status)))
             .OrderBy(c => c.DispatchedAt)
             .Take(limit)
-            .Select(c => new { c.JobId, c.ChunkIndex, c.DispatchedAt })
+            .Select(c => new
+            {
+                c.JobId, c.ChunkIndex, c.DispatchedAt,
+                Express = c.ChunkIndex == 0 && c.RowCount <= expressRows && db.Jobs.Any(j => j.Id == c.JobId && c.RowCount < j.ChunkSize),
+            })
             .ToListAsync(cancellationToken);
 
-        var claimed = new List<ScoreChunk>();
+        var claimed = new List<(ScoreChunk, bool)>();
         foreach (var chunk in stalled)
         {
             var won = await db.Chunks
                 .Where(c => c.JobId == chunk.JobId && c.ChunkIndex == chunk.ChunkIndex && c.DispatchedAt == chunk.DispatchedAt)
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.DispatchedAt, now), cancellationToken);
-            if (won == 1) claimed.Add(new ScoreChunk(chunk.JobId, chunk.ChunkIndex));
+            if (won == 1) claimed.Add((new ScoreChunk(chunk.JobId, chunk.ChunkIndex), chunk.Express));
         }
         metrics.Redispatched(claimed.Count);
         return claimed;
+    }
+
+    // ─── the dispatch window ─────────────────────────────────────────────────────────────────────────────
+
+    /// <summary>
+    /// Claims, for sending now, the held chunks that fit in <paramref name="owner"/>'s dispatch window
+    /// (<see cref="JobOptions.DispatchWindow"/>): the window less the chunks it has out (sent and not finished, of jobs
+    /// still scorable). Free slots go to the owner's jobs with held chunks by priority, then to the job with the fewest
+    /// out (round-robin), then the oldest; within a job, in row order. Serialized per owner (an advisory lock on
+    /// PostgreSQL, SQLite's write lock), so two processes never fill the same slots; a claimed chunk whose command is then
+    /// lost is sent by the stall sweep, as any other.
+    /// </summary>
+    public async Task<IReadOnlyList<ScoreChunk>> ClaimHeldAsync(string owner, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var claimed = new List<ScoreChunk>();
+        // Unflushed: a claim lost in a database crash holds its chunks again, to be claimed (and sent) again.
+        await using var transaction = await BeginUnflushedTransactionAsync(cancellationToken);
+        if (db.Database.IsNpgsql())
+            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtext({"dispatch-window:" + owner}))", cancellationToken);
+        var jobs = await db.Jobs.AsNoTracking()
+            .Where(j => j.Owner == owner && Job.ScorableStatuses.Contains(j.Status))
+            .Select(j => new OwnerJob(j.Id, j.Priority, j.CreatedAt,
+                db.Chunks.Count(c => c.JobId == j.Id && c.DispatchedAt != null && (c.Status == ChunkStatus.Pending || c.Status == ChunkStatus.Leased)),
+                db.Chunks.Count(c => c.JobId == j.Id && c.DispatchedAt == null && c.Status == ChunkStatus.Pending)))
+            .ToListAsync(cancellationToken);
+        var free = options.Value.DispatchWindow - jobs.Sum(j => j.Out);
+        var take = new Dictionary<Guid, int>();
+        for (; free > 0; free--)
+        {
+            var next = jobs.Where(j => j.Held > 0)
+                .OrderByDescending(j => j.Priority).ThenBy(j => j.Out).ThenBy(j => j.CreatedAt).ThenBy(j => j.Id)
+                .FirstOrDefault();
+            if (next is null) break;
+            next.Out++;
+            next.Held--;
+            take[next.Id] = take.GetValueOrDefault(next.Id) + 1;
+        }
+        foreach (var (jobId, count) in take)
+        {
+            var indexes = await db.Chunks.AsNoTracking()
+                .Where(c => c.JobId == jobId && c.DispatchedAt == null && c.Status == ChunkStatus.Pending)
+                .OrderBy(c => c.ChunkIndex).Take(count).Select(c => c.ChunkIndex)
+                .ToListAsync(cancellationToken);
+            await db.Chunks.Where(c => c.JobId == jobId && c.DispatchedAt == null && indexes.Contains(c.ChunkIndex))
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.DispatchedAt, now), cancellationToken);
+            claimed.AddRange(indexes.Select(i => new ScoreChunk(jobId, i)));
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return claimed;
+    }
+
+    /// <summary>
+    /// <see cref="ClaimHeldAsync"/> for the owner of <paramref name="jobId"/>, after one of its chunks finished (or its
+    /// job ended) and freed a slot; one query and nothing more when the owner has no chunk held.
+    /// </summary>
+    public async Task<IReadOnlyList<ScoreChunk>> ClaimHeldAfterAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var owner = await db.Jobs.AsNoTracking()
+            .Where(j => j.Owner == db.Jobs.Where(o => o.Id == jobId).Select(o => o.Owner).FirstOrDefault()
+                && Job.ScorableStatuses.Contains(j.Status)
+                && db.Chunks.Any(c => c.JobId == j.Id && c.DispatchedAt == null && c.Status == ChunkStatus.Pending))
+            .Select(j => j.Owner)
+            .FirstOrDefaultAsync(cancellationToken);
+        return owner is null ? [] : await ClaimHeldAsync(owner, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="ClaimHeldAsync"/> for every owner with chunks held: the stall sweep's top-up, for slots freed where no
+    /// completion claimed them (a job canceled, failed or deleted with chunks out; a worker that died after completing).
+    /// </summary>
+    public async Task<IReadOnlyList<ScoreChunk>> ClaimAllHeldAsync(CancellationToken cancellationToken)
+    {
+        var owners = await db.Jobs.AsNoTracking()
+            .Where(j => Job.ScorableStatuses.Contains(j.Status) && db.Chunks.Any(c => c.JobId == j.Id && c.DispatchedAt == null && c.Status == ChunkStatus.Pending))
+            .Select(j => j.Owner).Distinct()
+            .ToListAsync(cancellationToken);
+        var claimed = new List<ScoreChunk>();
+        foreach (var owner in owners) claimed.AddRange(await ClaimHeldAsync(owner, cancellationToken));
+        return claimed;
+    }
+
+    /// <summary>One of an owner's scorable jobs as <see cref="ClaimHeldAsync"/> shares out slots: chunks out and held.</summary>
+    private sealed record OwnerJob(Guid Id, JobPriority Priority, DateTime CreatedAt, int Out, int Held)
+    {
+        public int Out { get; set; } = Out;
+        public int Held { get; set; } = Held;
     }
 
     // ─── callbacks ───────────────────────────────────────────────────────────────────────────────────────

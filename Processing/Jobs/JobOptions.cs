@@ -55,6 +55,17 @@ public sealed class JobOptions
     [Range(0, 100_000)]
     public int ExpressRows { get; set; } = 10_000;
 
+    /// <summary>
+    /// Fair scheduling: chunks each owner (API key) may have sent and not yet finished, across all its jobs. The rest are
+    /// held in the database and sent as the owner's chunks finish, to its jobs in priority order and, within a priority,
+    /// round-robin (the job with the fewest chunks out first). So the queue holds at most this many chunks per owner, and
+    /// another owner's job waits behind at most that many of each, never behind a whole big job. Set it to about the
+    /// consumer slots of all workers (workers × <see cref="ConcurrentChunks"/> × 2, the prefetch), or one owner alone
+    /// cannot keep them all busy. Express chunks are sent at once and count against the window while they run.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int DispatchWindow { get; set; } = 32;
+
     /// <summary>The express lane's queue: <see cref="QueueName"/> with <c>-express</c>.</summary>
     public string ExpressQueueName => QueueName + "-express";
 

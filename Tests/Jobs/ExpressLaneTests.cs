@@ -5,7 +5,8 @@ namespace FlightDelay.Tests.Jobs;
 
 /// <summary>
 /// Fairness for small jobs: a job of at most Jobs:ExpressRows rows goes to the express lane (its own queue and consumer
-/// slots), so it is scored at once even with a big job's chunks queued ahead of it; a job past the limit waits its turn.
+/// slots), so it is scored at once even with a big job's chunks queued ahead of it; a job past the limit waits for a slot
+/// of its key's dispatch window (<see cref="FairDispatchTests"/>).
 /// The big job's 100 chunks are queued while no worker runs, then one worker scoring one chunk at a time starts.
 /// </summary>
 public sealed class ExpressLaneTests
@@ -32,14 +33,17 @@ public sealed class ExpressLaneTests
     }
 
     [Fact]
-    public async Task A_job_past_the_express_limit_waits_its_turn()
+    public async Task A_job_past_the_express_limit_waits_for_a_slot_of_the_window_not_for_the_whole_big_job()
     {
         await using var pipeline = await StartAsync();
         var big = await pipeline.Api.SubmitAsync(JobApi.Csv(JobApi.Flights(100 * 500, seed: 3)));
         var small = await pipeline.Api.SubmitAsync(JobApi.Csv(JobApi.Flights(101, seed: 4)));
+        // The big job filled the key's dispatch window (Jobs:DispatchWindow, 32): the small one's chunk is held.
+        Assert.Equal(0, await pipeline.ScalarAsync("SELECT count(*) FROM job_chunks WHERE job_id = @id AND dispatched_at IS NOT NULL", ("id", small)));
 
         await pipeline.StartWorkerAsync();
         await pipeline.Api.WaitForStatusAsync(small, "succeeded");
-        Assert.Equal("succeeded", (await pipeline.Api.GetJobAsync(big)).GetProperty("status").GetString());
+        Assert.True((await pipeline.Api.GetJobAsync(big)).GetProperty("chunksDone").GetInt32() < 100, "the small job waited for the whole big job");
+        await pipeline.Api.WaitForStatusAsync(big, "succeeded");
     }
 }

@@ -26,9 +26,9 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task A_receiving_job_holds_its_key_and_is_queued_only_when_accepted()
     {
-        var first = await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-1", null, null, CancellationToken.None));
-        var second = await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-1", null, null, CancellationToken.None));
-        var otherOwner = await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("someone-else", "key-1", null, null, CancellationToken.None));
+        var first = await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-1", null, null, JobPriority.Normal, CancellationToken.None));
+        var second = await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-1", null, null, JobPriority.Normal, CancellationToken.None));
+        var otherOwner = await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("someone-else", "key-1", null, null, JobPriority.Normal, CancellationToken.None));
 
         Assert.False(first.Existing);
         Assert.True(second.Existing);
@@ -47,22 +47,22 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task An_abandoned_intake_removes_the_job_and_its_staged_chunks_and_frees_the_key()
     {
-        var job = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-2", null, null, CancellationToken.None))).Job;
-        await _host.WithLifecycleAsync(l => l.StageChunkAsync(job, 0, 1, 1, [0], null, [], CancellationToken.None));
+        var job = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-2", null, null, JobPriority.Normal, CancellationToken.None))).Job;
+        await _host.WithLifecycleAsync(l => l.StageChunkAsync(job, 0, 1, 1, [0], null, [], dispatched: true, CancellationToken.None));
 
         await _host.WithLifecycleAsync(async l => { await l.AbandonIntakeAsync(job.Id); return 0; });
 
         Assert.Null(await _host.JobAsync(job.Id));
         Assert.Equal(0, await _host.QueryAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.Chunks)));
-        Assert.False((await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-2", null, null, CancellationToken.None))).Existing);
+        Assert.False((await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-2", null, null, JobPriority.Normal, CancellationToken.None))).Existing);
     }
 
     [Fact]
     public async Task Uploads_older_than_the_longest_upload_time_are_swept_and_younger_ones_kept()
     {
-        var old = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, null, null, CancellationToken.None))).Job;
+        var old = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, null, null, JobPriority.Normal, CancellationToken.None))).Job;
         _host.Clock.Advance(TimeSpan.FromMinutes(25));
-        var young = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, null, null, CancellationToken.None))).Job;
+        var young = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, null, null, JobPriority.Normal, CancellationToken.None))).Job;
         _host.Clock.Advance(TimeSpan.FromMinutes(7)); // old: 32 minutes, past 30 and a minute's grace; young: 7
 
         Assert.Equal(1, await _host.WithLifecycleAsync(l => l.RemoveAbandonedIntakesAsync(CancellationToken.None)));
@@ -77,7 +77,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     {
         await using var host = await LifecycleHost.StartAsync(new Dictionary<string, string?> { ["Jobs:MaxQueuedRows"] = "250" });
         await host.SubmitAsync(chunks: 2);
-        var job = (await host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, null, null, CancellationToken.None))).Job;
+        var job = (await host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, null, null, JobPriority.Normal, CancellationToken.None))).Job;
 
         var outcome = await host.WithLifecycleAsync(l => l.AcceptAsync(job, 100, 0, 1, "h", null, CancellationToken.None));
 
@@ -144,11 +144,42 @@ public sealed class JobLifecycleTests : IAsyncLifetime
             _host.Clock.Advance(TimeSpan.FromSeconds(backoff - 1));
             Assert.Empty(await _host.WithLifecycleAsync(l => l.ClaimStalledAsync(10, CancellationToken.None)));
             _host.Clock.Advance(TimeSpan.FromSeconds(2));
-            Assert.Equal([command], await _host.WithLifecycleAsync(l => l.ClaimStalledAsync(10, CancellationToken.None)));
+            Assert.Equal(new[] { (command, false) }, await _host.WithLifecycleAsync(l => l.ClaimStalledAsync(10, CancellationToken.None)));
             // Claimed by this sweep: another host's sweep right after finds nothing to send.
             Assert.Empty(await _host.WithLifecycleAsync(l => l.ClaimStalledAsync(10, CancellationToken.None)));
         }
         Assert.Equal("boom", (await _host.ChunkAsync(job.Id, 0)).Error);
+    }
+
+    [Fact]
+    public async Task A_small_jobs_stalled_chunk_is_sent_again_to_the_express_lane()
+    {
+        var small = await _host.SubmitAsync(chunks: 1, chunkRows: LifecycleHost.ChunkSize / 2);
+        var big = await _host.SubmitAsync(chunks: 1);
+        _host.Clock.Advance(TimeSpan.FromMinutes(3));
+        var claimed = await _host.WithLifecycleAsync(l => l.ClaimStalledAsync(10, CancellationToken.None));
+        Assert.Equal([(new ScoreChunk(small.Id, 0), true), (new ScoreChunk(big.Id, 0), false)], claimed.OrderBy(c => c.Command.JobId == big.Id));
+    }
+
+    [Fact]
+    public async Task Held_chunks_fill_the_owners_window_high_priority_first_then_one_per_freed_slot()
+    {
+        await using var host = await LifecycleHost.StartAsync(new Dictionary<string, string?> { ["Jobs:DispatchWindow"] = "3" });
+        var normal = await host.SubmitAsync(chunks: 4, dispatched: false);
+        var high = await host.SubmitAsync(chunks: 2, dispatched: false, priority: JobPriority.High);
+
+        Assert.Equal([new(high.Id, 0), new(high.Id, 1), new ScoreChunk(normal.Id, 0)], await host.WithLifecycleAsync(l => l.ClaimHeldAsync("", CancellationToken.None)));
+        Assert.Empty(await host.WithLifecycleAsync(l => l.ClaimHeldAsync("", CancellationToken.None)));
+        Assert.Empty(await host.WithLifecycleAsync(l => l.ClaimAllHeldAsync(CancellationToken.None)));
+
+        var lease = await host.WithLifecycleAsync(l => l.LeaseAsync(new ScoreChunk(high.Id, 0), "w", CancellationToken.None));
+        await host.WithLifecycleAsync(l => l.CompleteAsync(lease.Chunk!, lease.Token, "m-1", new byte[LifecycleHost.ChunkSize * 5], TimeSpan.Zero, CancellationToken.None));
+        Assert.Equal([new ScoreChunk(normal.Id, 1)], await host.WithLifecycleAsync(l => l.ClaimHeldAfterAsync(high.Id, CancellationToken.None)));
+        Assert.Empty(await host.WithLifecycleAsync(l => l.ClaimHeldAfterAsync(high.Id, CancellationToken.None)));
+
+        // A canceled job's chunks out no longer count: its slots go to the owner's other jobs.
+        await host.WithLifecycleAsync(l => l.CancelAsync(high.Id, "", CancellationToken.None));
+        Assert.Equal([new ScoreChunk(normal.Id, 2)], await host.WithLifecycleAsync(l => l.ClaimAllHeldAsync(CancellationToken.None)));
     }
 
     [Fact]
@@ -197,7 +228,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task A_final_job_queues_its_callback_and_one_host_claims_each_attempt()
     {
-        var job = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, "https://hooks.example.com/x", null, CancellationToken.None))).Job;
+        var job = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, "https://hooks.example.com/x", null, JobPriority.Normal, CancellationToken.None))).Job;
         await _host.WithLifecycleAsync(l => l.AcceptAsync(job, 0, 0, 0, "h", null, CancellationToken.None));
         await _host.WithLifecycleAsync(l => l.CancelAsync(job.Id, "", CancellationToken.None));
 

@@ -39,6 +39,7 @@ public sealed class LifecycleHost : IAsyncDisposable
         builder.AddJobStore();
         builder.Services.AddSingleton<WorkerIdentity>();
         builder.Services.AddScoped<ChunkProcessor>();
+        builder.Services.AddSingleton<ChunkDispatcher>();
         builder.Services.AddMassTransitTestHarness(bus => bus.AddConsumer<ScoreChunkConsumer, ScoreChunkConsumerDefinition>());
         _host = builder.Build();
     }
@@ -63,19 +64,22 @@ public sealed class LifecycleHost : IAsyncDisposable
         return await work(scope.ServiceProvider.GetRequiredService<JobLifecycle>());
     }
 
-    /// <summary>A job accepted as the intake does it: begun, <paramref name="chunks"/> chunks of named flights staged, accepted.</summary>
-    public async Task<Job> SubmitAsync(int chunks, string? key = null)
+    /// <summary>
+    /// A job accepted as the intake does it: begun, <paramref name="chunks"/> chunks of <paramref name="chunkRows"/> named
+    /// flights staged (sent, or held for the window when not <paramref name="dispatched"/>), accepted.
+    /// </summary>
+    public async Task<Job> SubmitAsync(int chunks, string? key = null, bool dispatched = true, JobPriority priority = JobPriority.Normal, int chunkRows = ChunkSize)
     {
-        var flights = JobApi.Flights(chunks * ChunkSize);
+        var flights = JobApi.Flights(chunks * chunkRows);
         return await WithLifecycleAsync(async lifecycle =>
         {
-            var job = (await lifecycle.BeginIntakeAsync("", key, null, null, CancellationToken.None)).Job;
+            var job = (await lifecycle.BeginIntakeAsync("", key, null, null, priority, CancellationToken.None)).Job;
             for (var i = 0; i < chunks; i++)
             {
-                var features = flights.Skip(i * ChunkSize).Take(ChunkSize).SelectMany(f => TestFiles.Encode(f.Airline, f.FlightType, f.Month)).ToArray();
-                Assert.True(await lifecycle.StageChunkAsync(job, i, i * ChunkSize + 1, ChunkSize, FeatureBytes.Encode(features), null, [], CancellationToken.None));
+                var features = flights.Skip(i * chunkRows).Take(chunkRows).SelectMany(f => TestFiles.Encode(f.Airline, f.FlightType, f.Month)).ToArray();
+                Assert.True(await lifecycle.StageChunkAsync(job, i, i * chunkRows + 1, chunkRows, FeatureBytes.Encode(features), null, [], dispatched, CancellationToken.None));
             }
-            Assert.Equal(AcceptResult.Accepted, (await lifecycle.AcceptAsync(job, chunks * ChunkSize, 0, chunks, "hash", null, CancellationToken.None)).Result);
+            Assert.Equal(AcceptResult.Accepted, (await lifecycle.AcceptAsync(job, chunks * chunkRows, 0, chunks, "hash", null, CancellationToken.None)).Result);
             return job;
         });
     }
