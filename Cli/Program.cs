@@ -81,9 +81,11 @@ internal static class Commands
         var name = new Option<string?>("--name") { Description = "The job's name (default: the file's name)" };
         var key = new Option<string?>("--idempotency-key") { Description = "Makes resubmitting safe across runs: the same key and file return the same job (default: a new key per run)" };
         var skip = new Option<bool>("--skip-invalid") { Description = "Score the valid rows and list the invalid ones (jobs errors) instead of refusing the file" };
-        var submit = new Command("submit", "Submits a file as a batch job") { file, inputFormat, wait, output, format, name, key, skip };
+        var priority = new Option<string?>("--priority") { Description = "low, normal (default) or high: the job's order among your own jobs waiting for your key's dispatch window" };
+        priority.AcceptOnlyFromAmong("low", "normal", "high");
+        var submit = new Command("submit", "Submits a file as a batch job") { file, inputFormat, wait, output, format, name, key, skip, priority };
         submit.SetAction((p, ct) => session(p).RunAsync(s => s.SubmitAsync(p.GetValue(file)!, p.GetValue(inputFormat), p.GetValue(wait), p.GetValue(output), p.GetValue(format),
-            p.GetValue(name), p.GetValue(key), p.GetValue(skip), ct)));
+            p.GetValue(name), p.GetValue(key), p.GetValue(skip), p.GetValue(priority), ct)));
         jobs.Subcommands.Add(submit);
 
         var id = new Argument<Guid>("id") { Description = "The job's id" };

@@ -158,10 +158,11 @@ internal sealed partial class Session
 
     // ---- jobs ---------------------------------------------------------------------------------------------------
 
-    public async Task<int> SubmitAsync(string path, string? inputFormat, bool wait, FileInfo? output, string? format, string? name, string? key, bool skip, CancellationToken cancellationToken)
+    public async Task<int> SubmitAsync(string path, string? inputFormat, bool wait, FileInfo? output, string? format, string? name, string? key, bool skip, string? priority,
+        CancellationToken cancellationToken)
     {
         var resultFormat = ResultFormatOf(format, output);
-        var options = new SubmitOptions { Name = name, IdempotencyKey = key, SkipInvalidRows = skip };
+        var options = new SubmitOptions { Name = name, IdempotencyKey = key, SkipInvalidRows = skip, Priority = priority };
         JobSubmission submission;
         if (path == "-")
         {

@@ -170,6 +170,7 @@ public sealed class FlightDelayClient
         var query = new List<string>();
         if (options.Name is { } name) query.Add($"name={Uri.EscapeDataString(name)}");
         if (options.SkipInvalidRows) query.Add("onInvalidRow=skip");
+        if (options.Priority is { } priority) query.Add($"priority={Uri.EscapeDataString(priority)}");
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/jobs" + (query.Count == 0 ? "" : "?" + string.Join('&', query))) { Content = content };
         request.Headers.Add(ClientResilience.IdempotencyKeyHeader, key);
         if (options.CallbackUrl is { } callback) request.Headers.Add("Callback-Url", callback.AbsoluteUri);

@@ -154,6 +154,13 @@ public sealed record SubmitOptions
     /// <summary>False (default): one invalid row refuses the upload (a <c>400</c> listing the problems). True: valid rows are scored, invalid ones are listed by <see cref="FlightDelayClient.GetErrorsAsync"/>.</summary>
     public bool SkipInvalidRows { get; init; }
 
+    /// <summary>
+    /// The job's order among your own jobs when their chunks wait for your API key's dispatch window:
+    /// <see cref="JobPriorities.Low"/>, <see cref="JobPriorities.Normal"/> (null: the service's default) or
+    /// <see cref="JobPriorities.High"/>. Another key's jobs are served in turns beside yours whatever this says.
+    /// </summary>
+    public string? Priority { get; init; }
+
     /// <summary>An https URL on the service's allow-list to notify when the job ends (verify it with <see cref="WebhookVerifier"/>).</summary>
     public Uri? CallbackUrl { get; init; }
 

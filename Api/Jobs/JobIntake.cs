@@ -56,7 +56,8 @@ internal sealed record IntakeOutcome(Job? Job, bool Replayed, IntakeRefusal? Ref
 /// <summary>
 /// Accepts a job while its upload streams, holding no transaction or lock while it reads: the job is recorded first as
 /// receiving (invisible; its idempotency key taken), each chunk is staged in its own short write as it fills and sent to
-/// the workers at once, so scoring overlaps the upload, and one short transaction at the end makes the job visible:
+/// the workers as soon as its owner's dispatch window has room (<see cref="JobLifecycle.ClaimHeldAsync"/>; a small job's
+/// one chunk at once, to the express lane), so scoring overlaps the upload, and one short transaction at the end makes the job visible:
 /// queued, or running, failed or succeeded by what was scored meanwhile. A refused or broken upload removes the job, its
 /// staged chunks and any results; one whose process died is removed by the retention sweep. A send that fails costs
 /// nothing: the chunks are pending in the database and the stall sweep sends them. At most one chunk of rows is in memory.

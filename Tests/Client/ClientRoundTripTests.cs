@@ -22,7 +22,8 @@ public sealed class ClientRoundTripTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _factory = new ApiFactory().With("Jobs:ChunkSize", "500").With("Jobs:SweepInterval", "00:00:00.200");
+        // One chunk out at a time (Jobs:DispatchWindow): the 200-chunk job is still running when the cancel test cancels it.
+        _factory = new ApiFactory().With("Jobs:ChunkSize", "500").With("Jobs:DispatchWindow", "1").With("Jobs:SweepInterval", "00:00:00.200");
         _ = _factory.Server;
         var services = new ServiceCollection();
         services.AddFlightDelayClient(o =>
@@ -143,8 +144,9 @@ public sealed class ClientRoundTripTests : IAsyncLifetime
         await File.WriteAllTextAsync(csv, JobApi.Csv(JobApi.Flights(900)));
 
         var model = await Client.GetModelAsync();
-        var first = await Client.SubmitFileAsync(csv);
+        var first = await Client.SubmitFileAsync(csv, new SubmitOptions { Priority = JobPriorities.High });
         var done = await Client.WaitAsync(first.Job.Id);
+        Assert.Equal(JobPriorities.High, done.Priority);
         var summary = await Client.GetSummaryAsync(done.Id);
         var page = await Client.GetResultsPageAsync(done.Id, after: 100, limit: 10);
         var listed = await Client.ListJobsAsync(new JobListQuery { Status = JobStatuses.Succeeded, Search = "april", Limit = 5 });

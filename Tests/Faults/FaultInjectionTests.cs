@@ -58,8 +58,10 @@ public sealed class FaultInjectionTests(FaultServices services, ITestOutputHelpe
     [Fact]
     public async Task A_broker_restart_mid_job_loses_nothing_while_sync_predictions_go_on()
     {
-        await using var run = await StartAsync();
+        // Queued whole before the workers start: scored during its upload, it could end before the fault strikes.
+        await using var run = await StartAsync(workers: 0);
         var id = await run.SubmitAsync();
+        for (var i = 0; i < 2; i++) await run.StartWorkerAsync();
         var processed = await run.WaitForProgressAsync(id);
 
         await services.RunAsync("stop-rabbitmq");
@@ -81,8 +83,10 @@ public sealed class FaultInjectionTests(FaultServices services, ITestOutputHelpe
     [Fact]
     public async Task A_database_restart_mid_job_loses_nothing_while_sync_predictions_go_on()
     {
-        await using var run = await StartAsync();
+        // Queued whole before the workers start: scored during its upload, it could end before the fault strikes.
+        await using var run = await StartAsync(workers: 0);
         var id = await run.SubmitAsync();
+        for (var i = 0; i < 2; i++) await run.StartWorkerAsync();
         var processed = await run.WaitForProgressAsync(id);
 
         await services.RunAsync("stop-postgres");
@@ -164,7 +168,7 @@ public sealed class FaultInjectionTests(FaultServices services, ITestOutputHelpe
         File.AppendAllText(Path.Combine(AppContext.BaseDirectory, "fault-recovery.txt"), $"{DateTime.UtcNow:O} {line}\n");
     }
 
-    private async Task<PipelineRun> StartAsync()
+    private async Task<PipelineRun> StartAsync(int workers = 2)
     {
         var (database, connectionString) = await TestDatabases.CreateAsync(services.Postgres, "fd_fault");
         var settings = new Dictionary<string, string>
@@ -181,7 +185,7 @@ public sealed class FaultInjectionTests(FaultServices services, ITestOutputHelpe
         };
         var run = new PipelineRun(settings, database, services.Postgres);
         await run.RestartApiAsync();
-        for (var i = 0; i < 2; i++) await run.StartWorkerAsync();
+        for (var i = 0; i < workers; i++) await run.StartWorkerAsync();
         return run;
     }
 
