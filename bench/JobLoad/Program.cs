@@ -20,9 +20,10 @@ using NpgsqlTypes;
 //                             the per-job floor: only the durable writes one small job needs, in the service's own tables
 //                             (create the job with its chunk and inputs; complete the chunk with its results, and the job),
 //                             from CLIENTS connections for SECONDS; prints "jobs_per_second p50_ms p99_ms"
-//   behind API_URL BIG_ROWS SMALL_ROWS
+//   behind API_URL BIG_ROWS SMALL_ROWS [BIG_KEY SMALL_KEY]
 //                             fairness: a SMALL_ROWS-row job alone, a BIG_ROWS-row job alone, then the big one again with
-//                             the small one submitted as soon as the big upload is answered; prints
+//                             the small one submitted as soon as the big upload is answered; with keys, each job is
+//                             submitted with its own API key (two owners: the dispatch windows' round-robin); prints
 //                             "small_alone_seconds small_behind_seconds big_alone_seconds big_with_small_seconds"
 var number = (string text) => int.Parse(text, CultureInfo.InvariantCulture);
 return args switch
@@ -31,13 +32,14 @@ return args switch
     ["copy", var connection, var rows] => await CopyBaselineAsync(connection, number(rows)),
     ["small", var api, var clients, var seconds, var rows] => await SmallJobsAsync(new Uri(api), number(clients), TimeSpan.FromSeconds(number(seconds)), number(rows)),
     ["floor", var connection, var clients, var seconds, var rows] => await FloorAsync(connection, number(clients), TimeSpan.FromSeconds(number(seconds)), number(rows)),
-    ["behind", var api, var big, var small] => await BehindAsync(new Uri(api), number(big), number(small)),
+    ["behind", var api, var big, var small] => await BehindAsync(new Uri(api), number(big), number(small), null, null),
+    ["behind", var api, var big, var small, var bigKey, var smallKey] => await BehindAsync(new Uri(api), number(big), number(small), bigKey, smallKey),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: job API_URL ROWS | copy POSTGRES_CONNECTION ROWS | small API_URL CLIENTS SECONDS ROWS | floor POSTGRES_CONNECTION CLIENTS SECONDS ROWS | behind API_URL BIG_ROWS SMALL_ROWS");
+    Console.Error.WriteLine("usage: job API_URL ROWS | copy POSTGRES_CONNECTION ROWS | small API_URL CLIENTS SECONDS ROWS | floor POSTGRES_CONNECTION CLIENTS SECONDS ROWS | behind API_URL BIG_ROWS SMALL_ROWS [BIG_KEY SMALL_KEY]");
     return 2;
 }
 
@@ -89,9 +91,12 @@ static async Task<int> SmallJobsAsync(Uri api, int clients, TimeSpan duration, i
     return failures == 0 ? 0 : 1;
 }
 
-static async Task<int> BehindAsync(Uri api, int bigRows, int smallRows)
+static async Task<int> BehindAsync(Uri api, int bigRows, int smallRows, string? bigKey, string? smallKey)
 {
     using var http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromMinutes(15) };
+    using var other = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromMinutes(15) };
+    if (bigKey is not null) http.DefaultRequestHeaders.Add("X-Api-Key", bigKey);
+    if (smallKey is not null) other.DefaultRequestHeaders.Add("X-Api-Key", smallKey);
     var small = Encoding.UTF8.GetBytes(GeneratedCsv.Text(smallRows));
     HttpContent Small()
     {
@@ -101,14 +106,17 @@ static async Task<int> BehindAsync(Uri api, int bigRows, int smallRows)
     }
     // Warm every worker (JIT, pools): a job of many chunks, then a few small ones.
     await TimeJobAsync(http, new GeneratedCsv(Math.Min(bigRows, 200_000)), Stopwatch.GetTimestamp());
-    for (var i = 0; i < 4; i++) await TimeJobAsync(http, Small(), Stopwatch.GetTimestamp());
-    var alone = await TimeJobAsync(http, Small(), Stopwatch.GetTimestamp());
-    var bigAlone = await TimeJobAsync(http, new GeneratedCsv(bigRows), Stopwatch.GetTimestamp());
+    for (var i = 0; i < 4; i++) await TimeJobAsync(other, Small(), Stopwatch.GetTimestamp());
+    var alone = await TimeJobAsync(other, Small(), Stopwatch.GetTimestamp());
+    // Best of two: the first big job also pays for the tables' growth (and a checkpoint), which the one measured with
+    // the small job beside it does not.
+    var bigAlone = Math.Min(await TimeJobAsync(http, new GeneratedCsv(bigRows), Stopwatch.GetTimestamp()),
+        await TimeJobAsync(http, new GeneratedCsv(bigRows), Stopwatch.GetTimestamp()));
 
     var bigStarted = Stopwatch.GetTimestamp();
     using var bigResponse = await http.PostAsync("/v1/jobs", new GeneratedCsv(bigRows));
     var big = await bigResponse.Content.ReadFromJsonAsync<JsonElement>();
-    var behind = await TimeJobAsync(http, Small(), Stopwatch.GetTimestamp());
+    var behind = await TimeJobAsync(other, Small(), Stopwatch.GetTimestamp());
     var bigWithSmall = await TimeWaitAsync(http, big, bigStarted);
     Console.WriteLine(FormattableString.Invariant($"{alone:F2} {behind:F2} {bigAlone:F2} {bigWithSmall:F2}"));
     return 0;
