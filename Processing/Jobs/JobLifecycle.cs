@@ -518,6 +518,9 @@ public sealed class JobLifecycle(
 
     // ─── the dispatch window ─────────────────────────────────────────────────────────────────────────────
 
+    /// <summary>A held chunk: staged, never sent, waiting for a slot in its owner's window.</summary>
+    private static readonly Expression<Func<JobChunk, bool>> Held = c => c.DispatchedAt == null && c.Status == ChunkStatus.Pending;
+
     /// <summary>
     /// Claims, for sending now, the held chunks that fit in <paramref name="owner"/>'s dispatch window
     /// (<see cref="JobOptions.DispatchWindow"/>): the window less the chunks it has out (sent and not finished, of jobs
@@ -538,7 +541,7 @@ public sealed class JobLifecycle(
             .Where(j => j.Owner == owner && Job.ScorableStatuses.Contains(j.Status))
             .Select(j => new OwnerJob(j.Id, j.Priority, j.CreatedAt,
                 db.Chunks.Count(c => c.JobId == j.Id && c.DispatchedAt != null && (c.Status == ChunkStatus.Pending || c.Status == ChunkStatus.Leased)),
-                db.Chunks.Count(c => c.JobId == j.Id && c.DispatchedAt == null && c.Status == ChunkStatus.Pending)))
+                db.Chunks.Where(c => c.JobId == j.Id).Count(Held)))
             .ToListAsync(cancellationToken);
         var free = options.Value.DispatchWindow - jobs.Sum(j => j.Out);
         var take = new Dictionary<Guid, int>();
@@ -555,7 +558,7 @@ public sealed class JobLifecycle(
         foreach (var (jobId, count) in take)
         {
             var indexes = await db.Chunks.AsNoTracking()
-                .Where(c => c.JobId == jobId && c.DispatchedAt == null && c.Status == ChunkStatus.Pending)
+                .Where(c => c.JobId == jobId).Where(Held)
                 .OrderBy(c => c.ChunkIndex).Take(count).Select(c => c.ChunkIndex)
                 .ToListAsync(cancellationToken);
             await db.Chunks.Where(c => c.JobId == jobId && c.DispatchedAt == null && indexes.Contains(c.ChunkIndex))
@@ -575,7 +578,7 @@ public sealed class JobLifecycle(
         var owner = await db.Jobs.AsNoTracking()
             .Where(j => j.Owner == db.Jobs.Where(o => o.Id == jobId).Select(o => o.Owner).FirstOrDefault()
                 && Job.ScorableStatuses.Contains(j.Status)
-                && db.Chunks.Any(c => c.JobId == j.Id && c.DispatchedAt == null && c.Status == ChunkStatus.Pending))
+                && db.Chunks.Where(c => c.JobId == j.Id).Any(Held))
             .Select(j => j.Owner)
             .FirstOrDefaultAsync(cancellationToken);
         return owner is null ? [] : await ClaimHeldAsync(owner, cancellationToken);
@@ -588,7 +591,7 @@ public sealed class JobLifecycle(
     public async Task<IReadOnlyList<ScoreChunk>> ClaimAllHeldAsync(CancellationToken cancellationToken)
     {
         var owners = await db.Jobs.AsNoTracking()
-            .Where(j => Job.ScorableStatuses.Contains(j.Status) && db.Chunks.Any(c => c.JobId == j.Id && c.DispatchedAt == null && c.Status == ChunkStatus.Pending))
+            .Where(j => Job.ScorableStatuses.Contains(j.Status) && db.Chunks.Where(c => c.JobId == j.Id).Any(Held))
             .Select(j => j.Owner).Distinct()
             .ToListAsync(cancellationToken);
         var claimed = new List<ScoreChunk>();
