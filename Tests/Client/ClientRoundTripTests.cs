@@ -2,7 +2,9 @@ using System.Net;
 using System.Text.Json;
 using FlightDelay.Client;
 using FlightDelay.Contracts;
+using FlightDelay.Persistence.Jobs;
 using FlightDelay.Tests.Support;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FlightDelay.Tests.Client;
@@ -22,7 +24,7 @@ public sealed class ClientRoundTripTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        // One chunk out at a time (Jobs:DispatchWindow): the 200-chunk job is still running when the cancel test cancels it.
+        // One chunk out at a time (Jobs:DispatchWindow), so the cancel test can hold the window and keep its job queued.
         _factory = new ApiFactory().With("Jobs:ChunkSize", "500").With("Jobs:DispatchWindow", "1").With("Jobs:SweepInterval", "00:00:00.200");
         _ = _factory.Server;
         var services = new ServiceCollection();
@@ -171,14 +173,44 @@ public sealed class ClientRoundTripTests : IAsyncLifetime
     {
         var csv = Path.Combine(_folder, "long.csv");
         await File.WriteAllTextAsync(csv, JobApi.Csv(JobApi.Flights(100_000)));
+        // The owner's one window slot is held by a chunk a live worker leased, so none of the job's chunks is sent: it
+        // is still queued when the cancel arrives, however fast the upload and the scoring are.
+        var blocker = Guid.CreateVersion7();
+        await WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            db.Jobs.Add(new Job { Id = blocker, Status = JobStatus.Running, CreatedAt = now, StartedAt = now, ChunkSize = 500, ChunkCount = 1, TotalRows = 500, Owner = "" });
+            db.Chunks.Add(new JobChunk
+            {
+                JobId = blocker, ChunkIndex = 0, FirstRow = 1, RowCount = 500, Status = ChunkStatus.Leased, Attempts = 1,
+                LeaseToken = Guid.NewGuid(), WorkerId = "held-by-the-test", LeaseExpiresAt = now.AddHours(1), DispatchedAt = now,
+            });
+            await db.SaveChangesAsync();
+        });
+        try
+        {
+            var submitted = await Client.SubmitFileAsync(csv);
+            var canceled = await Client.CancelAsync(submitted.Job.Id);
+            var final = await Client.WaitAsync(submitted.Job.Id);
 
-        var submitted = await Client.SubmitFileAsync(csv);
-        var canceled = await Client.CancelAsync(submitted.Job.Id);
-        var final = await Client.WaitAsync(submitted.Job.Id);
+            Assert.Equal(JobStatuses.Canceled, canceled.Status);
+            Assert.Equal(JobStatuses.Canceled, final.Status);
+            Assert.True(final.IsFinal);
+        }
+        finally
+        {
+            await WithDbAsync(async db =>
+            {
+                await db.Chunks.Where(c => c.JobId == blocker).ExecuteDeleteAsync();
+                await db.Jobs.Where(j => j.Id == blocker).ExecuteDeleteAsync();
+            });
+        }
+    }
 
-        Assert.Equal(JobStatuses.Canceled, canceled.Status);
-        Assert.Equal(JobStatuses.Canceled, final.Status);
-        Assert.True(final.IsFinal);
+    private async Task WithDbAsync(Func<FlightDelay.Persistence.JobsDbContext, Task> work)
+    {
+        await using var scope = _factory.Services.CreateAsyncScope();
+        await work(scope.ServiceProvider.GetRequiredService<FlightDelay.Persistence.JobsDbContext>());
     }
 
     private static async Task WriteUploadAsync(string path, string extension, (string Airline, string FlightType, int Month)[] flights)
