@@ -18,6 +18,7 @@ app.MapPage();
 var api = app.MapClientApi();
 api.MapPredictions();
 api.MapModel();
+api.MapModelRegistry();
 api.MapJobs();
 api.MapOpenInference();
 

@@ -16,6 +16,15 @@ public static class DatabaseErrors
         _ => false,
     };
 
+    /// <summary>The write would make two rows equal under a unique key or index (PostgreSQL 23505, SQLite's unique or primary key constraint error).</summary>
+    public static bool IsUniqueViolation(Exception exception) => exception switch
+    {
+        DbUpdateException { InnerException: { } inner } => IsUniqueViolation(inner),
+        PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
+        SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 2067 or 1555, // SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY
+        _ => false,
+    };
+
     /// <summary>
     /// A fault that the same statement may not meet again: a dropped connection, a failover, a timeout, a deadlock or
     /// serialization failure, SQLite's busy or locked database. Worth retrying within a chunk's lease.

@@ -1,4 +1,5 @@
 using FlightDelay.Persistence.Jobs;
+using FlightDelay.Persistence.Models;
 using Microsoft.EntityFrameworkCore;
 
 namespace FlightDelay.Persistence;
@@ -15,6 +16,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<JobChunkResult> ChunkResults => Set<JobChunkResult>();
     public DbSet<JobCallbackAttempt> CallbackAttempts => Set<JobCallbackAttempt>();
     public DbSet<JobRowError> RowErrors => Set<JobRowError>();
+    public DbSet<RegisteredModel> Models => Set<RegisteredModel>();
 
     /// <summary>
     /// SQL's <c>substr</c> of a blob: <paramref name="length"/> bytes from the 1-based <paramref name="start"/>, the same
@@ -89,6 +91,17 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             attempt.HasKey(a => new { a.JobId, a.Attempt });
             attempt.Property(a => a.Error).HasMaxLength(500);
             attempt.HasOne<Job>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<RegisteredModel>(model =>
+        {
+            model.ToTable("model_versions");
+            model.HasKey(m => m.Version);
+            model.Property(m => m.Version).HasMaxLength(64);
+            model.Property(m => m.Algorithm).HasMaxLength(100);
+            model.Property(m => m.Source).HasMaxLength(16);
+            model.Property(m => m.Role).HasMaxLength(16);
+            // One champion and one challenger at most: the database, not a check in code, keeps it so under races.
+            model.HasIndex(m => m.Role).IsUnique();
         });
     }
 }

@@ -16,8 +16,8 @@ public sealed class CurrentModel(FlightModel initial)
     /// <summary>Why the model files last failed to load, while the previous model goes on serving; null when they loaded.</summary>
     public ModelLoadFailure? Failure => _failure;
 
-    /// <summary>Serves <paramref name="model"/> from now on and returns the one it replaces.</summary>
-    internal FlightModel Swap(FlightModel model)
+    /// <summary>Serves <paramref name="model"/> from now on and returns the one it replaces (hot reload, or the registry's champion changing).</summary>
+    public FlightModel Swap(FlightModel model)
     {
         _failure = null;
         return Interlocked.Exchange(ref _model, model);
@@ -30,3 +30,13 @@ public sealed class CurrentModel(FlightModel initial)
 
 /// <summary>A reload that failed: from where (a folder, or the configuration), when, and why.</summary>
 public sealed record ModelLoadFailure(string Source, DateTimeOffset At, string Reason);
+
+/// <summary>
+/// Hears of each model that hot reload brought in from <c>Model:Directory</c>, after this process serves it (the model
+/// registry registers it and makes it champion for every process).
+/// </summary>
+public interface IModelDeployment
+{
+    /// <summary>Called on the reloader's loop; a failure is logged and leaves the new model serving in this process.</summary>
+    Task DeployedAsync(FlightModel model, CancellationToken cancellationToken);
+}

@@ -41,17 +41,25 @@ public sealed class FlightModel
     public static FlightModel Load(string directory)
     {
         var modelPath = Path.Combine(directory, ModelFileName);
-        var bytes = File.ReadAllBytes(modelPath);
-        var card = ModelCard.Read(Path.Combine(directory, CardFileName));
-        var version = VersionOf(bytes);
+        return Load(File.ReadAllBytes(modelPath), ModelCard.Read(Path.Combine(directory, CardFileName)), modelPath);
+    }
+
+    /// <summary>Loads a model from its <c>model.zip</c> bytes and card (a registry's copy), checking they belong together.</summary>
+    /// <exception cref="InvalidDataException">The card's version is not the bytes' version.</exception>
+    public static FlightModel Load(byte[] modelBytes, ModelCard card, string source = "the model bytes")
+    {
+        var version = VersionOf(modelBytes);
         if (card.Version != version)
-            throw new InvalidDataException($"Model card version {card.Version} does not match {modelPath} ({version}).");
+            throw new InvalidDataException($"Model card version {card.Version} does not match {source} ({version}).");
 
         var ml = new MLContext();
-        using var stream = new MemoryStream(bytes, writable: false);
+        using var stream = new MemoryStream(modelBytes, writable: false);
         var transformer = ml.Model.Load(stream, out _);
-        return new FlightModel(ml, transformer, card);
+        return new FlightModel(ml, transformer, card) { Bytes = modelBytes };
     }
+
+    /// <summary>The <c>model.zip</c> bytes it was loaded from, to register it as they are.</summary>
+    public byte[] Bytes { get; private init; } = [];
 
     /// <summary>The model version: derived from the model file's bytes, so equal files mean equal versions.</summary>
     public static string VersionOf(ReadOnlySpan<byte> modelBytes) =>

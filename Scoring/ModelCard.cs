@@ -18,12 +18,19 @@ public sealed record ModelCard(
     TrainingStatistics? Training = null,
     CalibrationReport? Calibration = null)
 {
-    public static ModelCard Read(string path) =>
-        JsonSerializer.Deserialize(File.ReadAllText(path), ScoringJsonContext.Default.ModelCard)
-        ?? throw new InvalidDataException($"Model card '{path}' is empty.");
+    public static ModelCard Read(string path) => Parse(File.ReadAllText(path), $"Model card '{path}'");
 
-    public void Write(string path) =>
-        File.WriteAllText(path, JsonSerializer.Serialize(this, ScoringJsonContext.Default.ModelCard) + "\n");
+    /// <summary>Reads a card from its JSON (as <c>model-card.json</c> holds it).</summary>
+    /// <exception cref="InvalidDataException">The JSON is <c>null</c>.</exception>
+    /// <exception cref="JsonException">The text is not a card.</exception>
+    public static ModelCard Parse(string json, string source = "The model card") =>
+        JsonSerializer.Deserialize(json, ScoringJsonContext.Default.ModelCard)
+        ?? throw new InvalidDataException($"{source} is empty.");
+
+    /// <summary>The card as <c>model-card.json</c> holds it: indented camelCase JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, ScoringJsonContext.Default.ModelCard);
+
+    public void Write(string path) => File.WriteAllText(path, ToJson() + "\n");
 }
 
 /// <summary>

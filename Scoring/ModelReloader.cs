@@ -33,10 +33,16 @@ public sealed class ModelReloader : BackgroundService
     private string? _directory;
     private FileStamp? _stamp;
 
+    /// <summary>The version the folder held when last read: a file event that leaves it so changes nothing.</summary>
+    private string _folderVersion;
+    private readonly IEnumerable<IModelDeployment> _deployments;
+
     public ModelReloader(CurrentModel current, IOptionsMonitor<ModelOptions> options, IEnumerable<IOptionsChangeTokenSource<ModelOptions>> changeSources,
-        IMeterFactory meters, TimeProvider clock, ILogger<ModelReloader> logger)
+        IEnumerable<IModelDeployment> deployments, IMeterFactory meters, TimeProvider clock, ILogger<ModelReloader> logger)
     {
         _current = current;
+        _folderVersion = current.Model.Version;
+        _deployments = deployments;
         _options = options;
         _changeSources = changeSources;
         _clock = clock;
@@ -65,14 +71,14 @@ public sealed class ModelReloader : BackgroundService
         // Not IOptionsMonitor.OnChange: it never calls back when the new options fail validation (a Model:Directory
         // without model.zip), and that is exactly the change an operator needs to hear about.
         using var configChanges = new CompositeDisposable([.. _changeSources.Select(s => ChangeToken.OnChange(s.GetChangeToken, Changed))]);
-        Reload(force: false);
+        await ReloadAsync(force: false, stoppingToken);
 
         var interval = options.ReloadInterval;
         while (!stoppingToken.IsCancellationRequested)
         {
             var signalled = await WaitAsync(interval, stoppingToken);
             if (stoppingToken.IsCancellationRequested) break;
-            Reload(force: signalled);
+            await ReloadAsync(force: signalled, stoppingToken);
         }
     }
 
@@ -93,10 +99,11 @@ public sealed class ModelReloader : BackgroundService
     }
 
     /// <summary>
-    /// Loads the model from the configured folder unless it is the one being served. <paramref name="force"/> (a file
-    /// or configuration event) reads the files; otherwise (a poll) only a change in their size or time does.
+    /// Loads the model from the configured folder unless it is the one the folder held at the last read (the registry
+    /// may serve another: a promotion is not undone by touching the folder). <paramref name="force"/> (a file or
+    /// configuration event) reads the files; otherwise (a poll) only a change in their size or time does.
     /// </summary>
-    private void Reload(bool force)
+    private async Task ReloadAsync(bool force, CancellationToken stoppingToken)
     {
         string directory;
         try
@@ -121,20 +128,22 @@ public sealed class ModelReloader : BackgroundService
         _stamp = stamp;
 
         var serving = _current.Model;
+        FlightModel loaded;
         try
         {
-            // Most events are about files we already serve (a touch, the second of two renames): the version says so
+            // Most events are about files we already read (a touch, the second of two renames): the version says so
             // without loading the model. After a failure, load anyway so that a healthy pair of files clears it.
-            if (_current.Failure is null && FlightModel.VersionOf(File.ReadAllBytes(Path.Combine(directory, FlightModel.ModelFileName))) == serving.Version)
+            if (_current.Failure is null && FlightModel.VersionOf(File.ReadAllBytes(Path.Combine(directory, FlightModel.ModelFileName))) == _folderVersion)
                 return;
 
-            var loaded = FlightModel.Load(directory);
-            if (loaded.Version == serving.Version)
+            loaded = FlightModel.Load(directory);
+            if (loaded.Version == _folderVersion)
             {
                 _current.Recovered();
                 _logger.LogInformation("The model files in {Directory} load again; still serving {Version}", directory, serving.Version);
                 return;
             }
+            _folderVersion = loaded.Version;
             _current.Swap(loaded);
             _reloads.Add(1, new KeyValuePair<string, object?>("outcome", "succeeded"));
             _logger.LogInformation("Model reloaded from {Directory}: {OldVersion} -> {NewVersion} ({Algorithm})", directory, serving.Version, loaded.Version, loaded.Card.Algorithm);
@@ -144,6 +153,19 @@ public sealed class ModelReloader : BackgroundService
             // Whatever a half-written, corrupt or mismatched pair of files throws (I/O, zip, JSON, ML.NET), the model
             // in hand goes on serving.
             Fail(directory, $"{ex.GetType().Name}: {ex.Message}", ex);
+            return;
+        }
+
+        foreach (var deployment in _deployments)
+        {
+            try
+            {
+                await deployment.DeployedAsync(loaded, stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                _logger.LogWarning(ex, "Model {Version} serves here but could not be deployed to the registry; other processes keep their champion", loaded.Version);
+            }
         }
     }
 

@@ -24,6 +24,7 @@ public sealed class ModelOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(30);
+
 }
 
 public static class ScoringServiceCollectionExtensions

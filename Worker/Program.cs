@@ -12,7 +12,7 @@ public static class WorkerProgram
         switch (args)
         {
             case ["train", .. var options]:
-                return TrainCommand.Run(options);
+                return await TrainCommand.RunAsync(options);
             case ["migrate", .. var options]:
                 return await WorkerApp.MigrateAsync(options);
             // The container health check of the chiseled image, which has no shell or curl.

@@ -20,6 +20,8 @@ namespace FlightDelay.Api.Infrastructure;
 [JsonSerializable(typeof(PredictionResponse))]
 [JsonSerializable(typeof(ModelCard))]
 [JsonSerializable(typeof(ModelCardResponse))]
+[JsonSerializable(typeof(ModelVersionView))]
+[JsonSerializable(typeof(ModelVersionList))]
 [JsonSerializable(typeof(JobCallbackView))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {

@@ -2,9 +2,11 @@ using System.ComponentModel;
 using System.Security.Cryptography;
 using System.Text;
 using FlightDelay.Api.Infrastructure;
+using FlightDelay.Api.ModelInfo;
 using FlightDelay.Persistence.Jobs;
 using FlightDelay.Processing.Callbacks;
 using FlightDelay.Processing.Jobs;
+using FlightDelay.Processing.Models;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -106,9 +108,11 @@ public static class JobEndpoints
         [FromQuery(Name = "name"), Description("What to call the job (at most 200 characters): shown in lists, searched by ?q=, and the stem of its download files. Without it, the file name of a Content-Disposition header, if any.")] string? name,
         [FromHeader(Name = PreferHeader), Description("wait=N (RFC 7240): hold the answer up to N seconds (at most Jobs:MaxWait, 30 s by default) for the job to end; if it does, 200 with the job and its first page of results inline, else the usual 202. respond-async: never wait.")] string? prefer,
         [FromQuery(Name = "priority"), Description("low, normal (default) or high: the job's order among your own jobs when their chunks wait for your dispatch window (Jobs:DispatchWindow chunks out per API key; other keys' jobs are served round-robin beside yours, whatever their priority).")] string? priority,
+        [FromQuery(Name = "model"), Description("A registered model version (m- and 12 hex digits, see GET /v1/models) to score every row with; without it, the champion at submission. Either way the job is pinned: a promotion while it runs does not change its model.")] string? model,
         JobIntake intake,
         JobQueries queries,
         JobChanges changes,
+        ModelRegistry registry,
         IOptions<CallbackOptions> callbacks,
         IOptions<JobOptions> options,
         CancellationToken cancellationToken)
@@ -144,8 +148,12 @@ public static class JobEndpoints
         if (badName is not null)
             return Problems.BadRequest(badName);
 
+        if (await ModelChoice.PinAsync(registry, model, cancellationToken) is not { } pinned)
+            return await ModelChoice.UnknownAsync(registry, model!, cancellationToken);
+
         var outcome = await intake.SubmitAsync(request.BodyReader, request.ContentType, request.ContentLength,
-            new IntakeRequest(client.Owner, string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey, callback.Length == 0 ? null : callback, skip.Value, jobName, jobPriority.Value),
+            new IntakeRequest(client.Owner, string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey, callback.Length == 0 ? null : callback, skip.Value, jobName, jobPriority.Value,
+                pinned.Version, ModelRequested: model is not null),
             cancellationToken);
         if (outcome.Refusal is { } refusal)
             return Refused(request.HttpContext.Response, refusal);

@@ -12,9 +12,11 @@ namespace FlightDelay.Api.Jobs;
 /// <summary>
 /// A submission as the intake takes it: who sends it, its optional idempotency key and callback URL (already checked),
 /// whether invalid rows are skipped (stored as the job's row errors) instead of refusing the upload, and its name.
+/// <c>ModelVersion</c> pins the job to a registered model version; <c>ModelRequested</c> says the client named it
+/// (part of the request, as a retry sees it) rather than taking the champion of the moment.
 /// </summary>
 internal sealed record IntakeRequest(string Owner, string? IdempotencyKey, string? CallbackUrl, bool SkipInvalidRows = false, string? Name = null,
-    JobPriority Priority = JobPriority.Normal);
+    JobPriority Priority = JobPriority.Normal, string? ModelVersion = null, bool ModelRequested = false);
 
 /// <summary>Why a submission was refused; the endpoint maps each to its HTTP status.</summary>
 internal enum IntakeError
@@ -92,6 +94,7 @@ internal sealed class JobIntake(
         if (request.SkipInvalidRows) hash.AppendData("onInvalidRow skip\n"u8);
         if (request.Name is not null) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"name {request.Name}\n"));
         if (request.Priority != JobPriority.Normal) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"priority {request.Priority}\n"));
+        if (request.ModelRequested) hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"model {request.ModelVersion}\n"));
 
         try
         {
@@ -106,7 +109,7 @@ internal sealed class JobIntake(
             return new IntakeRefusal(IntakeError.Unreadable, ex.Message, ex.StatusCode);
         }
 
-        var start = await lifecycle.BeginIntakeAsync(request.Owner, request.IdempotencyKey, request.CallbackUrl, request.Name, request.Priority, cancellationToken);
+        var start = await lifecycle.BeginIntakeAsync(request.Owner, request.IdempotencyKey, request.CallbackUrl, request.Name, request.Priority, request.ModelVersion, cancellationToken);
         if (start.Existing)
             return await ReplayAsync(start.Job, body, hash, limits.MaxUploadBytes, cancellationToken);
 

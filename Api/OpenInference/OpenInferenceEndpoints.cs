@@ -1,6 +1,8 @@
 using System.Reflection;
 using FlightDelay.Api.Infrastructure;
 using FlightDelay.Api.Predictions;
+using FlightDelay.Processing.Models;
+using FlightDelay.Api.ModelInfo;
 using FlightDelay.Scoring;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -97,38 +99,44 @@ public static class OpenInferenceEndpoints
     internal static JsonHttpResult<ServerReady> Ready(CurrentModel current) =>
         TypedResults.Json(new ServerReady(true), OpenInferenceJsonContext.Default.ServerReady);
 
-    internal static Results<JsonHttpResult<ModelMetadata>, JsonHttpResult<ErrorResponse>> GetModelMetadata(string model, CurrentModel current) =>
-        GetModelVersionMetadata(model, null, current);
+    internal static Task<Results<JsonHttpResult<ModelMetadata>, JsonHttpResult<ErrorResponse>>> GetModelMetadata(string model, CurrentModel current, ModelRegistry registry,
+        CancellationToken cancellationToken) =>
+        GetModelVersionMetadata(model, null, current, registry, cancellationToken);
 
-    internal static Results<JsonHttpResult<ModelMetadata>, JsonHttpResult<ErrorResponse>> GetModelVersionMetadata(string model, string? version, CurrentModel current)
+    /// <summary>The protocol's model metadata; <c>versions</c> lists every registered version (each may be asked for by path).</summary>
+    internal static async Task<Results<JsonHttpResult<ModelMetadata>, JsonHttpResult<ErrorResponse>>> GetModelVersionMetadata(string model, string? version,
+        CurrentModel current, ModelRegistry registry, CancellationToken cancellationToken)
     {
-        var flightModel = current.Model;
-        if (Find(model, version, flightModel) is { } problem)
+        var (_, problem) = await FindAsync(model, version, current, registry, cancellationToken);
+        if (problem is not null)
             return problem;
-        return TypedResults.Json(new ModelMetadata(ModelName, [flightModel.Version], Platform, Inputs, Outputs),
+        return TypedResults.Json(new ModelMetadata(ModelName, await registry.VersionsAsync(cancellationToken), Platform, Inputs, Outputs),
             OpenInferenceJsonContext.Default.ModelMetadata);
     }
 
-    internal static Results<JsonHttpResult<ModelReady>, JsonHttpResult<ErrorResponse>> GetModelReady(string model, CurrentModel current) =>
-        GetModelVersionReady(model, null, current);
+    internal static Task<Results<JsonHttpResult<ModelReady>, JsonHttpResult<ErrorResponse>>> GetModelReady(string model, CurrentModel current, ModelRegistry registry,
+        CancellationToken cancellationToken) =>
+        GetModelVersionReady(model, null, current, registry, cancellationToken);
 
-    internal static Results<JsonHttpResult<ModelReady>, JsonHttpResult<ErrorResponse>> GetModelVersionReady(string model, string? version, CurrentModel current)
+    internal static async Task<Results<JsonHttpResult<ModelReady>, JsonHttpResult<ErrorResponse>>> GetModelVersionReady(string model, string? version,
+        CurrentModel current, ModelRegistry registry, CancellationToken cancellationToken)
     {
-        if (Find(model, version, current.Model) is { } problem)
+        var (_, problem) = await FindAsync(model, version, current, registry, cancellationToken);
+        if (problem is not null)
             return problem;
         return TypedResults.Json(new ModelReady(ModelName, true), OpenInferenceJsonContext.Default.ModelReady);
     }
 
     internal static Task<Results<InferenceResult, JsonHttpResult<ErrorResponse>>> Infer(
-        string model, HttpRequest request, CurrentModel current, PredictionMetrics metrics, IOptions<PredictionOptions> options) =>
-        InferVersion(model, null, request, current, metrics, options);
+        string model, HttpRequest request, CurrentModel current, ModelRegistry registry, PredictionMetrics metrics, IOptions<PredictionOptions> options) =>
+        InferVersion(model, null, request, current, registry, metrics, options);
 
     internal static async Task<Results<InferenceResult, JsonHttpResult<ErrorResponse>>> InferVersion(
-        string model, string? version, HttpRequest request, CurrentModel current, PredictionMetrics metrics, IOptions<PredictionOptions> options)
+        string model, string? version, HttpRequest request, CurrentModel current, ModelRegistry registry, PredictionMetrics metrics, IOptions<PredictionOptions> options)
     {
         // One model for the whole request: the version checked, the one that scores and the one reported are the same.
-        var flightModel = current.Model;
-        if (Find(model, version, flightModel) is { } notFound)
+        var (flightModel, notFound) = await FindAsync(model, version, current, registry, request.HttpContext.RequestAborted);
+        if (notFound is not null)
             return notFound;
 
         var limits = options.Value;
@@ -140,9 +148,9 @@ public static class OpenInferenceEndpoints
         {
             var predictions = new Prediction[input!.Rows];
             if (input.Rows == 1)
-                predictions[0] = flightModel.Predict(input.Features.Span);
+                predictions[0] = flightModel!.Predict(input.Features.Span);
             else
-                flightModel.PredictBatch(input.Features, predictions);
+                flightModel!.PredictBatch(input.Features, predictions);
             metrics.Record(predictions, input.Features.Span, "v2");
 
             // The protocol echoes the client's id; without one, a fresh id still lets the answer be matched to logs.
@@ -151,13 +159,21 @@ public static class OpenInferenceEndpoints
         }
     }
 
-    private static JsonHttpResult<ErrorResponse>? Find(string model, string? version, FlightModel flightModel)
+    /// <summary>
+    /// The model a route names: the champion without a version, else that registered version. 404 (the path names a
+    /// resource that is not there) for another model name or an unknown version, listing the registered versions.
+    /// </summary>
+    private static async ValueTask<(FlightModel? Model, JsonHttpResult<ErrorResponse>? Problem)> FindAsync(string model, string? version, CurrentModel current,
+        ModelRegistry registry, CancellationToken cancellationToken)
     {
         if (model != ModelName)
-            return Error(StatusCodes.Status404NotFound, $"Unknown model '{model}'; this server serves '{ModelName}'.");
-        if (version is not null && version != flightModel.Version)
-            return Error(StatusCodes.Status404NotFound, $"Model '{ModelName}' has no version '{version}'; the loaded version is '{flightModel.Version}'.");
-        return null;
+            return (null, Error(StatusCodes.Status404NotFound, $"Unknown model '{model}'; this server serves '{ModelName}'."));
+        if (version is null)
+            return (current.Model, null);
+        if (await ModelChoice.FindAsync(registry, version, cancellationToken) is { } found)
+            return (found, null);
+        return (null, Error(StatusCodes.Status404NotFound,
+            $"Model '{ModelName}' has no version '{version}'; the registered versions are {string.Join(", ", await registry.VersionsAsync(cancellationToken))}."));
     }
 
     /// <summary>The protocol's error answer: <paramref name="status"/> with <c>application/json</c> <c>{"error": message}</c>.</summary>

@@ -1,7 +1,11 @@
 using System.Buffers;
+using System.ComponentModel;
 using FlightDelay.Api.Infrastructure;
+using FlightDelay.Api.ModelInfo;
+using FlightDelay.Processing.Models;
 using FlightDelay.Scoring;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace FlightDelay.Api.Predictions;
@@ -56,8 +60,18 @@ public static class PredictionEndpoints
     }
 
     internal static async Task<Results<JsonOk<PredictionResponse>, ProblemHttpResult>> Predict(
-        HttpRequest request, CurrentModel current, PredictionMetrics metrics, IOptions<PredictionOptions> options)
+        HttpRequest request,
+        [FromQuery(Name = "model"), Description("A registered model version (m- and 12 hex digits, see GET /v1/models) to score with; without it, the champion.")] string? model,
+        CurrentModel current, ModelRegistry registry, PredictionMetrics metrics, IOptions<PredictionOptions> options)
     {
+        var scorer = current.Model;
+        if (model is not null)
+        {
+            if (await ModelChoice.FindAsync(registry, model, request.HttpContext.RequestAborted) is not { } chosen)
+                return await ModelChoice.UnknownAsync(registry, model, request.HttpContext.RequestAborted);
+            scorer = chosen;
+        }
+
         var limits = options.Value;
         var (body, problem) = await RequestBody.ReadJsonAsync(request, limits.MaxBodyBytes,
             json => ApiJsonContext.Parse(json, ApiJsonContext.Default.PredictionRequest));
@@ -69,7 +83,7 @@ public static class PredictionEndpoints
         if (flights.Count > limits.MaxFlightsPerRequest)
             return Problems.BadRequest($"At most {limits.MaxFlightsPerRequest} flights per request; received {flights.Count}. Submit a batch job for more.");
 
-        return Score(flights, current.Model, metrics);
+        return Score(flights, scorer, metrics);
     }
 
     // Synchronous, so a request's predictions can live on the stack; nothing here allocates per flight but the answer.

@@ -67,7 +67,8 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptionsMonitor<Api
         {
             Source = source;
             Keys = source is null ? [] : [.. source.Keys.Select(k => (Convert.FromHexString(k.Hash),
-                new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, k.Id)], Scheme))))];
+                new ClaimsPrincipal(new ClaimsIdentity(
+                    k.Admin ? [new Claim(ClaimTypes.Name, k.Id), new Claim(ClaimTypes.Role, ApiKeyEntry.AdminRole)] : [new Claim(ClaimTypes.Name, k.Id)], Scheme))))];
         }
 
         public ApiKeyOptions? Source { get; }
@@ -147,6 +148,21 @@ public static class ApiKeySecurity
         });
         return options;
     }
+
+    /// <summary>
+    /// The route changes what every client gets (the model registry's roles): with keys configured, only a key with
+    /// <see cref="ApiKeyEntry.Admin"/> may call it, anyone else gets 403 with a problem. Without keys (development, or
+    /// an API open on purpose) it is as open as every other route. Goes with <see cref="RequireApiKey{TBuilder}"/>.
+    /// </summary>
+    public static TBuilder RequireAdminKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            if (http.RequestServices.GetRequiredService<IOptionsMonitor<ApiKeyOptions>>().CurrentValue.Enabled && !http.User.IsInRole(ApiKeyEntry.AdminRole))
+                return Problems.Status(StatusCodes.Status403Forbidden, "An admin API key is required.",
+                    $"Only an API key configured with Admin=true may change model roles; '{http.User.Identity?.Name}' is not one.");
+            return await next(context);
+        });
 
     /// <summary>The route needs a valid key in <c>X-Api-Key</c> when keys are configured, and nothing otherwise.</summary>
     public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>

@@ -35,4 +35,10 @@ public sealed class ApiKeyEntry
     /// <summary>Lower-case hex SHA-256 of the key.</summary>
     [Required, RegularExpression("^[0-9a-fA-F]{64}$")]
     public string Hash { get; set; } = "";
+
+    /// <summary>The role an admin key's principal holds.</summary>
+    public const string AdminRole = "admin";
+
+    /// <summary>May change the model registry's roles (promote a version). Client keys never need it.</summary>
+    public bool Admin { get; set; }
 }

@@ -331,6 +331,62 @@ namespace FlightDelay.Persistence.Migrations
                     b.ToTable("job_row_errors", (string)null);
                 });
 
+            modelBuilder.Entity("FlightDelay.Persistence.Models.RegisteredModel", b =>
+                {
+                    b.Property<string>("Version")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("version");
+
+                    b.Property<string>("Algorithm")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("algorithm");
+
+                    b.Property<string>("Card")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("card");
+
+                    b.Property<byte[]>("Model")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("model");
+
+                    b.Property<DateTime>("RegisteredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("registered_at");
+
+                    b.Property<string>("Role")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("role");
+
+                    b.Property<DateTime?>("RoleChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("role_changed_at");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("source");
+
+                    b.Property<DateTime>("TrainedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("trained_at");
+
+                    b.HasKey("Version")
+                        .HasName("pk_model_versions");
+
+                    b.HasIndex("Role")
+                        .IsUnique()
+                        .HasDatabaseName("ix_model_versions_role");
+
+                    b.ToTable("model_versions", (string)null);
+                });
+
             modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobCallbackAttempt", b =>
                 {
                     b.HasOne("FlightDelay.Persistence.Jobs.Job", null)

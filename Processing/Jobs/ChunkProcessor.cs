@@ -3,6 +3,7 @@ using System.Diagnostics;
 using FlightDelay.Contracts;
 using FlightDelay.Persistence;
 using FlightDelay.Persistence.Jobs;
+using FlightDelay.Processing.Models;
 using FlightDelay.Scoring;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,7 @@ public sealed class ChunkProcessor(
     JobLifecycle lifecycle,
     ChunkDispatcher dispatcher,
     CurrentModel currentModel,
+    ModelRegistry registry,
     PredictionMetrics predictionMetrics,
     TimeProvider clock,
     WorkerIdentity worker,
@@ -51,7 +53,7 @@ public sealed class ChunkProcessor(
             {
                 try
                 {
-                    await ScoreAndStoreAsync(chunk, lease.Token, started, cancellationToken);
+                    await ScoreAndStoreAsync(chunk, lease.Token, lease.ModelVersion, started, cancellationToken);
                     return;
                 }
                 catch (Exception ex) when (retry < TransientRetries.Length && DatabaseErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested
@@ -83,8 +85,12 @@ public sealed class ChunkProcessor(
         }
     }
 
-    private async Task ScoreAndStoreAsync(JobChunk chunk, Guid token, long started, CancellationToken cancellationToken)
+    private async Task ScoreAndStoreAsync(JobChunk chunk, Guid token, string? pinned, long started, CancellationToken cancellationToken)
     {
+        // The job's own version, whatever has been promoted since it was submitted; the registry loads it once per process.
+        var model = pinned is null ? currentModel.Model
+            : await registry.FindAsync(pinned, cancellationToken)
+                ?? throw new InvalidDataException($"The job is pinned to model {pinned}, which is not in the model registry.");
         if (await lifecycle.ReadInputsAsync(chunk, cancellationToken) is not { } stored)
         {
             logger.LogDebug("Chunk {JobId}/{Chunk} was removed with its job while leased; nothing to score", chunk.JobId, chunk.ChunkIndex);
@@ -103,7 +109,6 @@ public sealed class ChunkProcessor(
             var places = chunk.InvalidRows == 0 ? null : Compact(features, chunk.RowCount);
             var valid = places?.Length ?? chunk.RowCount;
             // One model for the chunk: the version stored with its results is the one that scored them.
-            var model = currentModel.Model;
             model.PredictBatch(features.AsMemory(0, valid * FlightSchema.FeatureCount), predictions.AsSpan(0, valid));
             var scored = predictions.AsSpan(0, valid);
             predictionMetrics.Record(scored, features.AsSpan(0, valid * FlightSchema.FeatureCount), "job");

@@ -63,9 +63,10 @@ public sealed class JobLifecycle(
     /// Records a new job as <see cref="JobStatus.Receiving"/> (invisible to every reader) so its chunks can be staged
     /// one short write at a time. With an idempotency key already taken by this owner, returns that job instead
     /// (<see cref="IntakeStart.Existing"/>): the unique index decides between overlapping requests, at once.
+    /// <paramref name="modelVersion"/> pins the job: every chunk is scored by that registered version.
     /// </summary>
     public async Task<IntakeStart> BeginIntakeAsync(string owner, string? idempotencyKey, string? callbackUrl, string? name, JobPriority priority,
-        CancellationToken cancellationToken)
+        string? modelVersion, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -80,6 +81,7 @@ public sealed class JobLifecycle(
                 CallbackUrl = callbackUrl,
                 Name = name,
                 Priority = priority,
+                ModelVersion = modelVersion,
             };
             // ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike): an overlapping request that holds the key makes this
             // insert a no-op, not an error, so the race costs neither an exception nor an error in the log.
@@ -88,8 +90,8 @@ public sealed class JobLifecycle(
             await using (var transaction = await BeginUnflushedTransactionAsync(cancellationToken))
             {
                 inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
-                    INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, idempotency_key, callback_url, callback_attempts, name, priority)
-                    VALUES ({job.Id}, {status}, 0, 0, 0, {job.ChunkSize}, 0, 0, {job.CreatedAt}, {owner}, {idempotencyKey}, {callbackUrl}, 0, {name}, {(int)priority})
+                    INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, idempotency_key, callback_url, callback_attempts, name, priority, model_version)
+                    VALUES ({job.Id}, {status}, 0, 0, 0, {job.ChunkSize}, 0, 0, {job.CreatedAt}, {owner}, {idempotencyKey}, {callbackUrl}, 0, {name}, {(int)priority}, {modelVersion})
                     ON CONFLICT DO NOTHING
                     """, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
@@ -288,6 +290,7 @@ public sealed class JobLifecycle(
         var maxAttempts = options.Value.MaxAttempts;
         int leased, started = 0;
         JobChunk? chunk;
+        string? pinned;
         // Unflushed: a lease lost in a database crash only means the chunk is taken again; the completion's durable commit
         // makes the lease durable before anything depends on it.
         await using (var transaction = await BeginUnflushedTransactionAsync(cancellationToken))
@@ -303,8 +306,12 @@ public sealed class JobLifecycle(
                     .SetProperty(c => c.WorkerId, workerId)
                     .SetProperty(c => c.LeaseExpiresAt, now + options.Value.LeaseDuration)
                     .SetProperty(c => c.Attempts, c => c.Attempts + 1), cancellationToken);
-            chunk = await db.Chunks.AsNoTracking()
-                .SingleOrDefaultAsync(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex, cancellationToken);
+            var read = await db.Chunks.AsNoTracking()
+                .Where(c => c.JobId == command.JobId && c.ChunkIndex == command.ChunkIndex)
+                .Select(c => new { Chunk = c, Pinned = db.Jobs.Where(j => j.Id == c.JobId).Select(j => j.ModelVersion).FirstOrDefault() })
+                .SingleOrDefaultAsync(cancellationToken);
+            chunk = read?.Chunk;
+            pinned = read?.Pinned;
             if (leased == 1 && chunk is not null)
                 started = await db.Jobs.Where(j => j.Id == chunk.JobId && j.Status == JobStatus.Queued)
                     .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Running).SetProperty(j => j.StartedAt, now), cancellationToken);
@@ -320,7 +327,7 @@ public sealed class JobLifecycle(
         if (leased == 1)
         {
             if (started == 1) changes.Notify(chunk.JobId);
-            return new LeaseOutcome(LeaseResult.Leased, chunk, token);
+            return new LeaseOutcome(LeaseResult.Leased, chunk, token, pinned);
         }
 
         var free = chunk.Status == ChunkStatus.Pending || (chunk.Status == ChunkStatus.Leased && chunk.LeaseExpiresAt < now);
@@ -775,7 +782,8 @@ public enum LeaseResult
 }
 
 /// <summary>A lease attempt: the chunk as read after it, and the token that proves the lease when <see cref="LeaseResult.Leased"/>.</summary>
-public sealed record LeaseOutcome(LeaseResult Result, JobChunk? Chunk, Guid Token);
+/// <summary>A lease's result; <see cref="ModelVersion"/> is the version the chunk's job is pinned to (null for a job from before pinning: the champion scores it).</summary>
+public sealed record LeaseOutcome(LeaseResult Result, JobChunk? Chunk, Guid Token, string? ModelVersion = null);
 
 public enum CompleteResult
 {

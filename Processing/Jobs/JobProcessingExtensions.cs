@@ -35,6 +35,10 @@ public static class JobProcessingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddJobsDatabase(hosting.Database);
         services.AddFlightModel();
+        services.AddOptions<Models.ModelRegistryOptions>().BindConfiguration(ModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Models.ModelRegistry>();
+        services.AddSingleton<IModelDeployment>(sp => sp.GetRequiredService<Models.ModelRegistry>());
+        services.AddHostedService<Models.ModelRegistry.RoleSync>();
         services.AddSingleton<JobMetrics>();
         services.AddHostedService<JobMetrics.CounterInitializer>();
         services.AddScoped<JobLifecycle>();

@@ -39,9 +39,11 @@ public class ModelReloadTests : IDisposable
         Assert.NotEqual(_shipped.Predict(Latam).Probability, probability, 3);
         var seed = await client.PostAsJsonAsync("/predict_api", new { data = Latam });
         Assert.Equal(_alternative.Predict(Latam).Delayed ? "1" : "0", await seed.Content.ReadFromJsonAsync<string>());
+        // Both stay in the registry, newest first; the replaced one can still be asked for by version.
         var v2 = await client.GetFromJsonAsync<JsonElement>("/v2/models/flight-delay");
-        Assert.Equal(_alternative.Version, v2.GetProperty("versions")[0].GetString());
-        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v2/models/flight-delay/versions/{_shipped.Version}/ready")).StatusCode);
+        Assert.Equal([_alternative.Version, _shipped.Version], v2.GetProperty("versions").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v2/models/flight-delay/versions/{_shipped.Version}/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v2/models/flight-delay/versions/m-000000000000/ready")).StatusCode);
         Assert.Contains(_alternative.Version, await client.GetStringAsync("/"));
 
         var metrics = await client.GetStringAsync("/metrics");

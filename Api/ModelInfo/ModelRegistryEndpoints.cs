@@ -1,0 +1,90 @@
+using System.ComponentModel;
+using FlightDelay.Api.Infrastructure;
+using FlightDelay.Api.Security;
+using FlightDelay.Processing.Models;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace FlightDelay.Api.ModelInfo;
+
+/// <summary>One registered model version: its role, where it came from, when, and its card.</summary>
+public sealed record ModelVersionView(
+    [property: Description("m- and 12 hex digits of the model file's SHA-256.")] string Version,
+    [property: Description("champion (scores what names no version), challenger, or null (a candidate).")] string? Role,
+    [property: Description("How it entered the registry: folder (Model:Directory), train (Worker train) or upload.")] string Source,
+    [property: Description("When it entered the registry.")] DateTimeOffset RegisteredAt,
+    [property: Description("When its role last changed; null if it never held one.")] DateTimeOffset? RoleChangedAt,
+    [property: Description("Its model card, as GET /v1/model shows the champion's.")] ModelCardResponse Card,
+    ModelVersionLinks Links);
+
+/// <summary>Where to read a version and where to promote it.</summary>
+public sealed record ModelVersionLinks(string Self, string Promote);
+
+/// <summary><c>GET /v1/models</c>: every registered version, newest registration first, and who holds each role.</summary>
+public sealed record ModelVersionList(
+    [property: Description("Every registered version, newest registration first.")] IReadOnlyList<ModelVersionView> Items,
+    [property: Description("The champion's version.")] string? Champion,
+    [property: Description("The challenger's version; null when none is set.")] string? Challenger);
+
+/// <summary>The model registry: <c>GET /v1/models</c>, <c>GET /v1/models/{version}</c> and <c>POST /v1/models/{version}/promote</c> (admin key).</summary>
+public static class ModelRegistryEndpoints
+{
+    /// <summary>Maps the registry's routes under <c>/v1/models</c>.</summary>
+    public static IEndpointRouteBuilder MapModelRegistry(this IEndpointRouteBuilder app)
+    {
+        var models = app.MapGroup("/v1/models").WithTags("Model");
+        models.MapGet("", List).WithName("ListModels")
+            .WithSummary("Every registered model version with its card and role (champion, challenger, or none).");
+        models.MapGet("/{version}", Get).WithName("GetModelVersion")
+            .WithSummary("One registered model version with its card and role.");
+        models.MapPost("/{version}/promote", Promote).WithName("PromoteModel")
+            .WithSummary("Makes a version the champion: every job and request that names no version is scored by it, in every process within seconds. Admin key only.")
+            .RequireAdminKey();
+        return app;
+    }
+
+    internal static async Task<Ok<ModelVersionList>> List(ModelRegistry registry, CancellationToken cancellationToken)
+    {
+        var entries = await registry.ListAsync(cancellationToken);
+        return TypedResults.Ok(new ModelVersionList([.. entries.Select(View)],
+            entries.FirstOrDefault(e => e.Role == Persistence.Models.ModelRoles.Champion)?.Version,
+            entries.FirstOrDefault(e => e.Role == Persistence.Models.ModelRoles.Challenger)?.Version));
+    }
+
+    internal static async Task<Results<Ok<ModelVersionView>, ProblemHttpResult>> Get(string version, ModelRegistry registry, CancellationToken cancellationToken) =>
+        await registry.GetAsync(version, cancellationToken) is { } entry
+            ? TypedResults.Ok(View(entry))
+            : Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them).");
+
+    internal static async Task<Results<Ok<ModelVersionView>, ProblemHttpResult>> Promote(
+        string version,
+        [FromQuery(Name = "force"), Description("true: promote even when its test ROC AUC is more than Model:PromotionTolerance below the champion's.")] bool? force,
+        ModelRegistry registry,
+        CancellationToken cancellationToken)
+    {
+        var outcome = await registry.PromoteAsync(version, force ?? false, cancellationToken);
+        return outcome.Result switch
+        {
+            PromoteResult.NotFound => Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them)."),
+            PromoteResult.BelowChampion => TypedResults.Problem(
+                $"{version}'s test ROC AUC {outcome.Model!.Card.Metrics.RocAuc:0.####} is more than {outcome.Tolerance} below the champion {outcome.Champion}'s " +
+                $"{outcome.ChampionRocAuc:0.####}; promote with ?force=true to override.",
+                statusCode: StatusCodes.Status409Conflict, title: "Below the champion.",
+                extensions: new Dictionary<string, object?>
+                {
+                    ["version"] = version,
+                    ["rocAuc"] = outcome.Model.Card.Metrics.RocAuc,
+                    ["champion"] = outcome.Champion,
+                    ["championRocAuc"] = outcome.ChampionRocAuc,
+                    ["tolerance"] = outcome.Tolerance,
+                }),
+            _ => TypedResults.Ok(View(outcome.Model!)),
+        };
+    }
+
+    private static ModelVersionView View(ModelEntry entry) =>
+        new(entry.Version, entry.Role, entry.Source, new DateTimeOffset(entry.RegisteredAt, TimeSpan.Zero),
+            entry.RoleChangedAt is { } changed ? new DateTimeOffset(changed, TimeSpan.Zero) : null,
+            ModelEndpoints.Describe(entry.Card),
+            new ModelVersionLinks($"/v1/models/{entry.Version}", $"/v1/models/{entry.Version}/promote"));
+}
