@@ -17,6 +17,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<JobCallbackAttempt> CallbackAttempts => Set<JobCallbackAttempt>();
     public DbSet<JobRowError> RowErrors => Set<JobRowError>();
     public DbSet<RegisteredModel> Models => Set<RegisteredModel>();
+    public DbSet<JobChunkOutcome> ChunkOutcomes => Set<JobChunkOutcome>();
 
     /// <summary>
     /// SQL's <c>substr</c> of a blob: <paramref name="length"/> bytes from the 1-based <paramref name="start"/>, the same
@@ -91,6 +92,12 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             attempt.HasKey(a => new { a.JobId, a.Attempt });
             attempt.Property(a => a.Error).HasMaxLength(500);
             attempt.HasOne<Job>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<JobChunkOutcome>(outcome =>
+        {
+            outcome.ToTable("job_chunk_outcomes");
+            outcome.HasKey(o => new { o.JobId, o.ChunkIndex });
+            outcome.HasOne<Job>().WithMany().HasForeignKey(o => o.JobId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<RegisteredModel>(model =>
         {

@@ -196,29 +196,16 @@ public static class ModelTrainer
         // The AUC of the probabilities served (an isotonic calibrator's ties can cost a little of the score's).
         var auc = ml.BinaryClassification.Evaluate(scored, nameof(FlightRow.Label), scoreColumnName: "Probability").AreaUnderRocCurve;
 
-        long tn = 0, fp = 0, fn = 0, tp = 0;
-        var predicted = scored.GetColumn<bool>("PredictedLabel").ToArray();
-        for (var i = 0; i < test.Count; i++)
-        {
-            switch (test[i].Label, predicted[i])
-            {
-                case (false, false): tn++; break;
-                case (false, true): fp++; break;
-                case (true, false): fn++; break;
-                case (true, true): tp++; break;
-            }
-        }
-
-        var precision = tp / (double)(tp + fp);
-        var recall = tp / (double)(tp + fn);
+        var labels = test.Select(r => r.Label).ToArray();
+        var figures = BinaryQuality.Evaluate(labels, scored.GetColumn<bool>("PredictedLabel").ToArray(), scored.GetColumn<float>("Probability").ToArray());
         return new ModelMetrics(
-            Accuracy: Math.Round((tp + tn) / (double)test.Count, 4),
-            Precision: Math.Round(precision, 4),
-            Recall: Math.Round(recall, 4),
-            F1: Math.Round(2 * precision * recall / (precision + recall), 4),
+            Accuracy: Math.Round(figures.Accuracy ?? 0, 4),
+            Precision: Math.Round(figures.Precision ?? 0, 4),
+            Recall: Math.Round(figures.Recall ?? 0, 4),
+            F1: Math.Round(figures.F1 ?? 0, 4),
             RocAuc: Math.Round(auc, 4),
-            ConfusionMatrix: [[tn, fp], [fn, tp]],
-            RocCurve: RocCurve([.. test.Select(r => r.Label)], scored.GetColumn<float>("Probability").ToArray()));
+            ConfusionMatrix: figures.ConfusionMatrix,
+            RocCurve: RocCurve(labels, scored.GetColumn<float>("Probability").ToArray()));
     }
 
     /// <summary>

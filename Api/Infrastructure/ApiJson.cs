@@ -22,6 +22,9 @@ namespace FlightDelay.Api.Infrastructure;
 [JsonSerializable(typeof(ModelCardResponse))]
 [JsonSerializable(typeof(ModelVersionView))]
 [JsonSerializable(typeof(ModelVersionList))]
+[JsonSerializable(typeof(ModelQualityView))]
+[JsonSerializable(typeof(Jobs.OutcomeReportView))]
+[JsonSerializable(typeof(Jobs.OutcomeEndpoints.OutcomeLine[]))]
 [JsonSerializable(typeof(JobCallbackView))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {

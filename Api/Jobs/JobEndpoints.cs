@@ -82,6 +82,7 @@ public static class JobEndpoints
             .WithRequestTimeout(Infrastructure.ApiServices.LongTransfer)
             .WithSummary("All results as an Apache Parquet file (row, delayed, probability, model_version; with ?include=inputs also airline, flightType, month; then the upload's other columns), one row group per chunk.");
         jobs.MapJobSummary();
+        jobs.MapOutcomes();
         jobs.MapPost("/{id:guid}/cancel", Cancel).WithName("CancelJob")
             .WithSummary("Cancels a queued or running job; running chunks finish, results already written stay readable.")
             .ProducesProblem(StatusCodes.Status404NotFound)

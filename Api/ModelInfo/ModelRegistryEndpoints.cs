@@ -2,6 +2,7 @@ using System.ComponentModel;
 using FlightDelay.Api.Infrastructure;
 using FlightDelay.Api.Security;
 using FlightDelay.Processing.Models;
+using FlightDelay.Scoring;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -26,6 +27,36 @@ public sealed record ModelVersionList(
     [property: Description("The champion's version.")] string? Champion,
     [property: Description("The challenger's version; null when none is set.")] string? Challenger);
 
+/// <summary>Live quality figures of the delayed class, from the rows whose outcome was reported; a ratio is null when undefined (no such rows, or one class only).</summary>
+public sealed record QualityView(
+    [property: Description("Scored flights with a reported outcome.")] long Flights,
+    [property: Description("Of them, delayed more than 15 minutes.")] long Delayed,
+    [property: Description("[[tn, fp], [fn, tp]], scikit-learn's layout.")] long[][] ConfusionMatrix,
+    double? Accuracy,
+    [property: Description("Of the flights labelled delayed, the share that were.")] double? Precision,
+    [property: Description("Of the delayed flights, the share labelled delayed.")] double? Recall,
+    double? F1,
+    [property: Description("Area under the ROC curve of the probabilities (ties counted half); null with one class only.")] double? RocAuc)
+{
+    internal static QualityView Of(QualityFigures f) => new(f.Flights, f.Delayed, f.ConfusionMatrix, f.Accuracy, f.Precision, f.Recall, f.F1, f.RocAuc);
+}
+
+/// <summary>One window of live quality: flights scored in [start, end).</summary>
+public sealed record QualityWindowView(DateTimeOffset Start, DateTimeOffset End, QualityView Live);
+
+/// <summary>
+/// <c>GET /v1/models/{version}/quality</c>: the version's live quality (rows it scored whose outcome was reported, by
+/// when their chunk was scored) beside its card's test figures, in total and per window.
+/// </summary>
+public sealed record ModelQualityView(
+    string Version,
+    DateTimeOffset From,
+    DateTimeOffset To,
+    [property: Description("hour, day or week: the windows' width.")] string Bucket,
+    [property: Description("The card's figures on the held-out test set.")] Scoring.ModelMetrics Test,
+    [property: Description("Over the whole span.")] QualityView Live,
+    [property: Description("Windows with reported outcomes, oldest first.")] IReadOnlyList<QualityWindowView> Windows);
+
 /// <summary>The model registry: <c>GET /v1/models</c>, <c>GET /v1/models/{version}</c> and <c>POST /v1/models/{version}/promote</c> (admin key).</summary>
 public static class ModelRegistryEndpoints
 {
@@ -37,6 +68,8 @@ public static class ModelRegistryEndpoints
             .WithSummary("Every registered model version with its card and role (champion, challenger, or none).");
         models.MapGet("/{version}", Get).WithName("GetModelVersion")
             .WithSummary("One registered model version with its card and role.");
+        models.MapGet("/{version}/quality", Quality).WithName("GetModelQuality")
+            .WithSummary("Live quality of a version from reported outcomes (POST /v1/jobs/{id}/outcomes) beside its test figures: confusion matrix, precision, recall, ROC AUC, in total and per hour, day or week.");
         models.MapPost("/{version}/promote", Promote).WithName("PromoteModel")
             .WithSummary("Makes a version the champion: every job and request that names no version is scored by it, in every process within seconds. Admin key only.")
             .RequireAdminKey();
@@ -55,6 +88,32 @@ public static class ModelRegistryEndpoints
         await registry.GetAsync(version, cancellationToken) is { } entry
             ? TypedResults.Ok(View(entry))
             : Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them).");
+
+    internal static async Task<Results<Ok<ModelQualityView>, ProblemHttpResult>> Quality(
+        string version,
+        [FromQuery(Name = "from"), Description("Start of the span (ISO 8601); default 30 days before 'to'.")] DateTimeOffset? from,
+        [FromQuery(Name = "to"), Description("End of the span, excluded (ISO 8601); default now.")] DateTimeOffset? to,
+        [FromQuery(Name = "bucket"), Description("hour, day (default) or week.")] string? bucket,
+        ModelRegistry registry, GroundTruth groundTruth, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        TimeSpan? width = (bucket ?? "day").ToLowerInvariant() switch
+        {
+            "hour" => TimeSpan.FromHours(1),
+            "day" => TimeSpan.FromDays(1),
+            "week" => TimeSpan.FromDays(7),
+            _ => null,
+        };
+        if (width is null) return Problems.BadRequest($"bucket must be 'hour', 'day' (the default) or 'week', not '{bucket}'.");
+        var until = to ?? clock.GetUtcNow();
+        var since = from ?? until.AddDays(-30);
+        if (since >= until) return Problems.BadRequest("'from' must be before 'to'.");
+        if (await registry.GetAsync(version, cancellationToken) is not { } entry)
+            return Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them).");
+
+        var live = await groundTruth.MeasureAsync(version, since.UtcDateTime, until.UtcDateTime, width.Value, cancellationToken);
+        return TypedResults.Ok(new ModelQualityView(version, since, until, (bucket ?? "day").ToLowerInvariant(), entry.Card.Metrics, QualityView.Of(live.Total),
+            [.. live.Windows.Select(w => new QualityWindowView(new DateTimeOffset(w.Start), new DateTimeOffset(w.End), QualityView.Of(w.Figures)))]));
+    }
 
     internal static async Task<Results<Ok<ModelVersionView>, ProblemHttpResult>> Promote(
         string version,

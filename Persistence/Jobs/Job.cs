@@ -165,6 +165,32 @@ public sealed class JobChunkResult
 }
 
 /// <summary>
+/// What really happened to the flights of one chunk (ground truth, reported after the job by
+/// <c>POST /v1/jobs/{id}/outcomes</c>): one byte per row of the chunk, <see cref="Unknown"/>, <see cref="OnTime"/> or
+/// <see cref="Delayed"/>. A later report for a row replaces the earlier one, so a report repeated counts once.
+/// </summary>
+public sealed class JobChunkOutcome
+{
+    /// <summary>No outcome reported for the row.</summary>
+    public const byte Unknown = 0;
+
+    /// <summary>The flight left on time (not delayed more than 15 minutes).</summary>
+    public const byte OnTime = 1;
+
+    /// <summary>The flight was delayed more than 15 minutes.</summary>
+    public const byte Delayed = 2;
+
+    public Guid JobId { get; set; }
+    public int ChunkIndex { get; set; }
+
+    /// <summary>One byte per row of the chunk, in row order.</summary>
+    public byte[] Outcomes { get; set; } = [];
+
+    /// <summary>When a report last changed this chunk's outcomes, UTC.</summary>
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>
 /// An invalid row of a job submitted with <c>onInvalidRow=skip</c>: its 1-based row number, where it is in the upload
 /// (<c>row 7 (line 8)</c>) and what is wrong with it. Counted in <see cref="Job.FailedRows"/>.
 /// </summary>

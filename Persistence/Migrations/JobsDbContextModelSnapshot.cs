@@ -257,6 +257,31 @@ namespace FlightDelay.Persistence.Migrations
                     b.ToTable("job_chunks", (string)null);
                 });
 
+            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobChunkOutcome", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<int>("ChunkIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("chunk_index");
+
+                    b.Property<byte[]>("Outcomes")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("outcomes");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("JobId", "ChunkIndex")
+                        .HasName("pk_job_chunk_outcomes");
+
+                    b.ToTable("job_chunk_outcomes", (string)null);
+                });
+
             modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobChunkResult", b =>
                 {
                     b.Property<Guid>("JobId")
@@ -405,6 +430,16 @@ namespace FlightDelay.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_job_chunks_jobs_job_id");
+                });
+
+            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobChunkOutcome", b =>
+                {
+                    b.HasOne("FlightDelay.Persistence.Jobs.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_chunk_outcomes_jobs_job_id");
                 });
 
             modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobChunkResult", b =>

@@ -269,6 +269,7 @@ public sealed class JobLifecycle(
         // Chunks before results: a worker may be completing a chunk of a job removed while receiving (AbandonIntake's order).
         await db.Chunks.Where(c => ids.Contains(c.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.ChunkResults.Where(r => ids.Contains(r.JobId)).ExecuteDeleteAsync(cancellationToken);
+        await db.ChunkOutcomes.Where(o => ids.Contains(o.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.Inputs.Where(i => ids.Contains(i.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.CallbackAttempts.Where(a => ids.Contains(a.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.RowErrors.Where(e => ids.Contains(e.JobId)).ExecuteDeleteAsync(cancellationToken);
