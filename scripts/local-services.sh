@@ -10,6 +10,17 @@
 #   start-postgres | stop-postgres | start-rabbitmq | stop-rabbitmq
 #   restart-postgres | restart-rabbitmq
 #   ctl ARGS...      run rabbitmqctl against the local node (e.g. `ctl list_queues`)
+#
+#   A three-node RabbitMQ cluster (the quorum queue tests): nodes 1..3 on loopback, node 1 being the single node
+#   above (rabbit@localhost, same ports and folder), node N rabbitN@localhost with its ports 20*(N-1) above node 1's
+#   and its state in rabbitmq-N; one private epmd and one Erlang cookie for all three.
+#   start-cluster          install if needed, start PostgreSQL and the three nodes, join nodes 2 and 3 to node 1
+#   start-rabbitmq-cluster the three nodes only (a node killed earlier comes back and rejoins)
+#   stop-rabbitmq-cluster  stop every node (`stop` does too, and PostgreSQL)
+#   start-rabbitmq-node N | stop-rabbitmq-node N
+#   kill-rabbitmq-node N   SIGKILL node N (no shutdown: as a crashed machine would)
+#   queue-leader QUEUE     print the number (1..3) of the node that leads quorum queue QUEUE
+#   ctl-node N ARGS...     run rabbitmqctl against node N
 #   env              print `export FLIGHTDELAY_TEST_*=...` lines, for: eval "$(scripts/local-services.sh env)"
 #   status           print the state of each service; exit 0 only if both answer
 #
@@ -19,7 +30,8 @@
 #   FLIGHTDELAY_AMQP_PORT           RabbitMQ AMQP port                  default 55672
 #   FLIGHTDELAY_RABBIT_DIST_PORT    Erlang distribution port of the node default 55673
 #   FLIGHTDELAY_RABBIT_CTL_PORT     first of 10 ports for rabbitmqctl's own distribution listener, default 55674
-#   FLIGHTDELAY_EPMD_PORT           port of the node's private epmd     default 55669
+#   FLIGHTDELAY_EPMD_PORT           port of the nodes' private epmd     default 55669
+#   (Cluster node N uses the three ports above plus 20*(N-1): 55692, 55693, 55694.. for node 2 by default.)
 #   FLIGHTDELAY_SERVICES_TIMEOUT    seconds to wait for readiness       default 60
 #
 # Logs go to stderr, prefixed with "local-services:". Only `env` and `status`
@@ -53,7 +65,6 @@ unset _v
 DB_USER=flightdelay
 DB_PASSWORD=flightdelay
 DB_NAME=flightdelay
-RABBIT_NODE=rabbit@localhost
 
 PG_DIR=$STATE_DIR/postgres
 PG_DATA=$PG_DIR/data
@@ -61,13 +72,17 @@ PG_RUN=$PG_DIR/run
 PG_LOG=$PG_DIR/postgres.log
 PG_CTL_LOG=$PG_DIR/pg_ctl.log
 
-RMQ_DIR=$STATE_DIR/rabbitmq
-RMQ_HOME=$RMQ_DIR/home
-RMQ_MNESIA=$RMQ_DIR/mnesia
-RMQ_LOGDIR=$RMQ_DIR/log
-RMQ_OUT=$RMQ_LOGDIR/startup.log
-RMQ_PIDFILE=$RMQ_DIR/rabbitmq.pid
+RMQ_LAUNCHER=()
+RMQ_T0=()
+# One HOME for every node: they share its Erlang cookie, which a cluster needs.
+RMQ_HOME=$STATE_DIR/rabbitmq/home
 RMQ_BIN=/usr/lib/rabbitmq/bin
+RMQ_NODES=3
+RMQ_PORT_STEP=20
+# Node 1's ports; rmq_node moves AMQP_PORT, RABBIT_DIST_PORT and RABBIT_CTL_PORT to the selected node's.
+AMQP_PORT_1=$AMQP_PORT
+RABBIT_DIST_PORT_1=$RABBIT_DIST_PORT
+RABBIT_CTL_PORT_1=$RABBIT_CTL_PORT
 
 log() { printf 'local-services: %s\n' "$*" >&2; }
 die() {
@@ -371,6 +386,38 @@ pg_status() {
 # which cds to /var/lib/rabbitmq and su's to the rabbitmq user, dropping
 # HOME and the cookie). beam therefore runs as the invoking user (root in CI)
 # and everything under $RMQ_DIR belongs to that user.
+#
+# Every rmq_* function works on the node rmq_node selected last (node 1, the
+# single node, unless a cluster command chose another).
+
+# Selects node N (1..RMQ_NODES): sets its name, ports and folders. Node 1 is
+# the single node of `start`, unchanged; node N is rabbitN@localhost, its
+# ports RMQ_PORT_STEP*(N-1) above node 1's, its state in rabbitmq-N.
+rmq_node() {
+  local n=$1 offset
+  if [[ ! $n =~ ^[0-9]+$ ]] || ((n < 1 || n > RMQ_NODES)); then
+    die "rabbitmq: no node '$n' (nodes are 1..$RMQ_NODES)"
+  fi
+  offset=$((RMQ_PORT_STEP * (n - 1)))
+  RMQ_INDEX=$n
+  AMQP_PORT=$((AMQP_PORT_1 + offset))
+  RABBIT_DIST_PORT=$((RABBIT_DIST_PORT_1 + offset))
+  RABBIT_CTL_PORT=$((RABBIT_CTL_PORT_1 + offset))
+  if ((n == 1)); then
+    RABBIT_NODE=rabbit@localhost
+    RMQ_DIR=$STATE_DIR/rabbitmq
+    RMQ_LABEL=rabbitmq
+  else
+    RABBIT_NODE=rabbit$n@localhost
+    RMQ_DIR=$STATE_DIR/rabbitmq-$n
+    RMQ_LABEL=rabbitmq-$n
+  fi
+  RMQ_MNESIA=$RMQ_DIR/mnesia
+  RMQ_LOGDIR=$RMQ_DIR/log
+  RMQ_OUT=$RMQ_LOGDIR/startup.log
+  RMQ_PIDFILE=$RMQ_DIR/rabbitmq.pid
+}
+rmq_node 1
 
 rmq_env() {
   local v
@@ -469,69 +516,82 @@ rmq_write_conf() {
   chmod 400 "$RMQ_HOME/.erlang.cookie"
   # Used instead of /etc/rabbitmq/rabbitmq-env.conf, so a system-wide
   # configuration cannot change our node.
-  cat >"$RMQ_DIR/rabbitmq-env.conf" <<EOF
+  cat >"$RMQ_DIR/rabbitmq-env.conf" <<CONF
 # Written by scripts/local-services.sh on every start; edits are overwritten.
 NODENAME=$RABBIT_NODE
 NODE_IP_ADDRESS=127.0.0.1
 NODE_PORT=$AMQP_PORT
 DIST_PORT=$RABBIT_DIST_PORT
-EOF
-  cat >"$RMQ_DIR/rabbitmq.conf" <<EOF
+CONF
+  cat >"$RMQ_DIR/rabbitmq.conf" <<CONF
 # Written by scripts/local-services.sh on every start; edits are overwritten.
 listeners.tcp.default = 127.0.0.1:$AMQP_PORT
 loopback_users.guest = true
 log.console = false
 log.file.level = info
-EOF
+CONF
   echo '[].' >"$RMQ_DIR/advanced.config"
   # No plugins: the management UI would otherwise listen on 15672.
   echo '[].' >"$RMQ_DIR/enabled_plugins"
 }
 
-rmq_start() {
-  local pid launcher deadline t0
-  t0=$(now)
-  [[ -x $RMQ_BIN/rabbitmq-server ]] || die "rabbitmq: rabbitmq-server is not installed (run: $0 install)"
+# Starts the node's beam unless it runs already; does not wait for it
+# (rmq_wait does). RMQ_LAUNCHER[N] is the launcher's PID, to notice an early exit.
+rmq_launch() {
+  local pid
+  RMQ_T0[RMQ_INDEX]=$(now)
+  [[ -x $RMQ_BIN/rabbitmq-server ]] || die "$RMQ_LABEL: rabbitmq-server is not installed (run: $0 install)"
   if pid=$(rmq_pid); then
     if amqp_answers; then
-      log "rabbitmq: already running (pid $pid) and answering on 127.0.0.1:$AMQP_PORT"
-      return 0
+      log "$RMQ_LABEL: already running (pid $pid) and answering on 127.0.0.1:$AMQP_PORT"
+    else
+      log "$RMQ_LABEL: running (pid $pid) but not answering yet; waiting"
     fi
-    log "rabbitmq: running (pid $pid) but not answering yet; waiting"
-  else
-    if amqp_port_in_use; then
-      die "rabbitmq: port 127.0.0.1:$AMQP_PORT is taken by another process (not our node in $RMQ_MNESIA); set FLIGHTDELAY_AMQP_PORT"
-    fi
-    rmq_write_conf
-    rm -f "$RMQ_PIDFILE"
-    rmq_env
-    log "rabbitmq: starting $RABBIT_NODE on 127.0.0.1:$AMQP_PORT (dist $RABBIT_DIST_PORT, epmd $EPMD_PORT)"
-    printf '\n===== %s local-services.sh start =====\n' "$(date -Is)" >>"$RMQ_OUT"
-    (cd "$RMQ_DIR" && exec setsid env "${RMQ_ENV[@]}" "$RMQ_BIN/rabbitmq-server") \
-      >>"$RMQ_OUT" 2>&1 </dev/null 9>&- &
-    launcher=$!
+    return 0
   fi
+  if amqp_port_in_use; then
+    die "$RMQ_LABEL: port 127.0.0.1:$AMQP_PORT is taken by another process (not our node in $RMQ_MNESIA); set FLIGHTDELAY_AMQP_PORT"
+  fi
+  rmq_write_conf
+  rm -f "$RMQ_PIDFILE"
+  rmq_env
+  log "$RMQ_LABEL: starting $RABBIT_NODE on 127.0.0.1:$AMQP_PORT (dist $RABBIT_DIST_PORT, epmd $EPMD_PORT)"
+  printf '\n===== %s local-services.sh start =====\n' "$(date -Is)" >>"$RMQ_OUT"
+  (cd "$RMQ_DIR" && exec setsid env "${RMQ_ENV[@]}" "$RMQ_BIN/rabbitmq-server") \
+    >>"$RMQ_OUT" 2>&1 </dev/null 9>&- &
+  RMQ_LAUNCHER[RMQ_INDEX]=$!
+}
+
+# Waits until the node answers AMQP; dies if it exits or does not answer in time.
+rmq_wait() {
+  local pid deadline
   deadline=$(($(now) + WAIT_SECS))
   until amqp_answers; do
-    if ! rmq_pid >/dev/null && ! alive "${launcher:-}"; then
+    if ! rmq_pid >/dev/null && ! alive "${RMQ_LAUNCHER[RMQ_INDEX]:-}"; then
       show_logs "$RMQ_OUT" "$RMQ_LOGDIR/$RABBIT_NODE.log"
-      die "rabbitmq: node exited during startup"
+      die "$RMQ_LABEL: node exited during startup"
     fi
     if (($(now) >= deadline)); then
       show_logs "$RMQ_OUT" "$RMQ_LOGDIR/$RABBIT_NODE.log"
-      die "rabbitmq: no AMQP answer on 127.0.0.1:$AMQP_PORT after ${WAIT_SECS}s (node left running; '$0 stop-rabbitmq' stops it)"
+      die "$RMQ_LABEL: no AMQP answer on 127.0.0.1:$AMQP_PORT after ${WAIT_SECS}s (node left running; '$0 stop' stops it)"
     fi
     sleep 0.25
   done
   pid=$(rmq_pid || true)
   [[ -n $pid ]] && echo "$pid" >"$RMQ_PIDFILE"
-  log "rabbitmq: ready on 127.0.0.1:$AMQP_PORT (pid ${pid:-?}, $(($(now) - t0))s)"
+  log "$RMQ_LABEL: ready on 127.0.0.1:$AMQP_PORT (pid ${pid:-?}, $(($(now) - ${RMQ_T0[RMQ_INDEX]:-$(now)}))s)"
 }
 
-rmq_stop() {
-  local pid deadline p
+rmq_start() {
+  rmq_launch
+  rmq_wait
+}
+
+# Stops the selected node's beam (graceful, then forced), leaving epmd to rmq_stop_epmd.
+rmq_stop_node() {
+  local pid deadline
   if pid=$(rmq_pid); then
-    log "rabbitmq: stopping (pid $pid)"
+    log "$RMQ_LABEL: stopping (pid $pid)"
     # SIGTERM makes RabbitMQ shut down gracefully (same as rabbitmqctl stop),
     # without paying for a CLI start-up.
     kill -TERM "$pid" 2>/dev/null || true
@@ -540,19 +600,34 @@ rmq_stop() {
       sleep 0.2
     done
     if alive "$pid"; then
-      log "rabbitmq: still running after ${STOP_SECS}s; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      deadline=$(($(now) + 10))
-      while alive "$pid"; do
-        (($(now) < deadline)) || die "rabbitmq: pid $pid survives SIGKILL"
-        sleep 0.2
-      done
+      log "$RMQ_LABEL: still running after ${STOP_SECS}s; sending SIGKILL"
+      rmq_kill
     fi
-    log "rabbitmq: stopped"
+    log "$RMQ_LABEL: stopped"
   else
-    log "rabbitmq: not running"
+    log "$RMQ_LABEL: not running"
   fi
-  # Our node has a private epmd (ERL_EPMD_PORT); stop it too.
+  rm -f "$RMQ_PIDFILE"
+}
+
+# SIGKILL to the selected node's beam, then waits until it is gone.
+rmq_kill() {
+  local pid deadline
+  pid=$(rmq_pid) || die "$RMQ_LABEL: not running"
+  kill -KILL "$pid" 2>/dev/null || true
+  deadline=$(($(now) + 10))
+  while alive "$pid"; do
+    (($(now) < deadline)) || die "$RMQ_LABEL: pid $pid survives SIGKILL"
+    sleep 0.1
+  done
+  rm -f "$RMQ_PIDFILE"
+}
+
+# Our nodes share a private epmd (ERL_EPMD_PORT): stopped once no node of
+# ours uses it any more.
+rmq_stop_epmd() {
+  local p deadline
+  [[ -z $(pids_with_env beam.smp "ERL_EPMD_PORT=$EPMD_PORT") ]] || return 0
   for p in $(rmq_epmd_pids); do
     kill -TERM "$p" 2>/dev/null || true
   done
@@ -563,20 +638,94 @@ rmq_stop() {
       kill -KILL "$p" 2>/dev/null || true
     fi
   done
-  rm -f "$RMQ_PIDFILE"
+}
+
+rmq_stop() {
+  rmq_stop_node
+  rmq_stop_epmd
+}
+
+# Joins the selected node to node 1's cluster unless it is in it already
+# (its state remembers the cluster across restarts).
+rmq_join() {
+  local first=rabbit@localhost
+  if rmq_cli rabbitmqctl -q cluster_status --formatter json 2>/dev/null | grep -qF "\"$first\""; then
+    log "$RMQ_LABEL: in the cluster of $first already"
+    return 0
+  fi
+  log "$RMQ_LABEL: joining the cluster of $first"
+  # Into the node's startup log: join_cluster reports harmless errors about tables of a node still starting.
+  if ! { rmq_cli rabbitmqctl -q stop_app && rmq_cli rabbitmqctl -q join_cluster "$first" && rmq_cli rabbitmqctl -q start_app; } >>"$RMQ_OUT" 2>&1 9>&-; then
+    show_logs "$RMQ_OUT" "$RMQ_LOGDIR/$RABBIT_NODE.log"
+    die "$RMQ_LABEL: could not join the cluster of $first"
+  fi
+  RMQ_T0[RMQ_INDEX]=$(now)
+  rmq_wait
+}
+
+# Every node of the cluster, all launched before any is waited for: a node
+# that was not the last of its cluster to stop waits for its peers at boot.
+rmq_cluster_start() {
+  local n
+  for n in $(seq 1 "$RMQ_NODES"); do
+    rmq_node "$n"
+    rmq_launch
+  done
+  for n in $(seq 1 "$RMQ_NODES"); do
+    rmq_node "$n"
+    rmq_wait
+  done
+  for n in $(seq 2 "$RMQ_NODES"); do
+    rmq_node "$n"
+    rmq_join
+  done
+  rmq_node 1
+}
+
+# Stops every node that runs, node 1 last, then the shared epmd.
+rmq_cluster_stop() {
+  local n
+  for n in $(seq "$RMQ_NODES" -1 1); do
+    rmq_node "$n"
+    [[ $n == 1 || -d $RMQ_DIR ]] && rmq_stop_node
+  done
+  rmq_node 1
+  rmq_stop_epmd
+}
+
+# Prints the number of the node that leads quorum queue $1, asking the first
+# node that answers; fails if none knows the queue or its leader.
+rmq_queue_leader() {
+  local queue=$1 n out leader
+  for n in $(seq 1 "$RMQ_NODES"); do
+    rmq_node "$n"
+    rmq_pid >/dev/null || continue
+    out=$(rmq_cli rabbitmqctl -q list_queues name leader 2>/dev/null 9>&-) || continue
+    leader=$(awk -F '\t' -v q="$queue" '$1 == q { print $2 }' <<<"$out")
+    case $leader in
+      rabbit@localhost) echo 1 ;;
+      rabbit[0-9]*@localhost)
+        leader=${leader#rabbit}
+        echo "${leader%@localhost}"
+        ;;
+      *) die "rabbitmq: no leader known for queue '$queue' (node $n says: '${leader}')" ;;
+    esac
+    return 0
+  done
+  die "rabbitmq: no node answers"
 }
 
 rmq_status() {
   local pid
   if pid=$(rmq_pid); then
     if amqp_answers; then
-      echo "rabbitmq: running (pid $pid), answering AMQP on 127.0.0.1:$AMQP_PORT"
+      echo "$RMQ_LABEL: running (pid $pid), answering AMQP on 127.0.0.1:$AMQP_PORT"
       return 0
     fi
-    echo "rabbitmq: running (pid $pid), NOT answering AMQP on 127.0.0.1:$AMQP_PORT"
+    echo "$RMQ_LABEL: running (pid $pid), NOT answering AMQP on 127.0.0.1:$AMQP_PORT"
     return 1
   fi
-  echo "rabbitmq: stopped"
+  echo "$RMQ_LABEL: stopped"
   return 1
 }
 
@@ -589,11 +738,23 @@ cmd_env() {
 }
 
 cmd_status() {
-  local rc=0
+  local rc=0 n
   echo "state dir: $STATE_DIR"
   pg_status || rc=1
   rmq_status || rc=1
+  # Cluster nodes, when there ever was a cluster here.
+  for n in $(seq 2 "$RMQ_NODES"); do
+    rmq_node "$n"
+    [[ -d $RMQ_DIR ]] || continue
+    rmq_status || rc=1
+  done
   return "$rc"
+}
+
+# The node number of a cluster command (node 1 without one).
+node_arg() {
+  [[ -n ${1:-} ]] || die "which node? (1..$RMQ_NODES)"
+  rmq_node "$1"
 }
 
 usage() {
@@ -615,8 +776,48 @@ main() {
       ;;
     stop)
       take_lock
-      rmq_stop
+      rmq_cluster_stop
       pg_stop
+      ;;
+    start-cluster)
+      take_lock
+      cmd_install
+      pg_start
+      rmq_cluster_start
+      ;;
+    start-rabbitmq-cluster)
+      take_lock
+      cmd_install
+      rmq_cluster_start
+      ;;
+    stop-rabbitmq-cluster)
+      take_lock
+      rmq_cluster_stop
+      ;;
+    start-rabbitmq-node)
+      take_lock
+      node_arg "${2:-}"
+      rmq_start
+      ;;
+    stop-rabbitmq-node)
+      take_lock
+      node_arg "${2:-}"
+      rmq_stop
+      ;;
+    kill-rabbitmq-node)
+      take_lock
+      node_arg "${2:-}"
+      log "$RMQ_LABEL: SIGKILL (pid $(rmq_pid || echo '?'))"
+      rmq_kill
+      ;;
+    queue-leader)
+      [[ -n ${2:-} ]] || die "which queue?"
+      rmq_queue_leader "$2"
+      ;;
+    ctl-node)
+      node_arg "${2:-}"
+      shift 2
+      rmq_cli rabbitmqctl "$@"
       ;;
     start-postgres)
       take_lock

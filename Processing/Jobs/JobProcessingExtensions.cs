@@ -7,6 +7,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -146,7 +147,9 @@ public static class JobProcessingExtensions
             }
             if (hosting.RabbitMq is { } uri)
             {
-                services.AddHealthChecks().AddCheck("rabbitmq", new BrokerHealthCheck(uri), tags: ["ready"]);
+                // Ready while any node answers: the bus fails over to any of them.
+                services.AddHealthChecks().Add(new HealthCheckRegistration("rabbitmq",
+                    sp => new BrokerHealthCheck(uri, sp.GetRequiredService<IOptions<JobOptions>>().Value.BrokerNodes), failureStatus: null, tags: ["ready"]));
                 bus.UsingRabbitMq((context, rabbit) =>
                 {
                     var nodes = context.GetRequiredService<IOptions<JobOptions>>().Value.BrokerNodes.Where(n => !string.IsNullOrWhiteSpace(n)).ToList();

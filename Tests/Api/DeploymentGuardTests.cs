@@ -83,6 +83,37 @@ public sealed class DeploymentGuardTests
     }
 
     [Fact]
+    public async Task Broker_check_is_healthy_while_any_cluster_node_answers_and_reads_their_ports()
+    {
+        // The URI's node refuses (a port nobody listens on); the second cluster node answers.
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var down = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var up = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var server = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            await stream.ReadExactlyAsync(new byte[8]);
+            await stream.WriteAsync(ConnectionStart);
+        });
+
+        var check = new BrokerHealthCheck(new Uri($"amqp://guest:guest@127.0.0.1:{down}/"), [$"127.0.0.1:{down}", "", $"127.0.0.1:{up}"]);
+        var result = await check.CheckHealthAsync(new HealthCheckContext());
+        await server;
+
+        Assert.Equal(HealthStatus.Healthy, result.Status);
+        Assert.Contains($"answers at amqp://127.0.0.1:{up}", result.Description);
+        Assert.Equal([("node-b", 5672), ("node-c", 6000), ("::1", 5673)],
+            new BrokerHealthCheck(new Uri("amqp://u:p@node-a/"), ["node-b", "node-c:6000", "[::1]:5673"]).Nodes.Skip(1));
+        Assert.Equal(HealthStatus.Unhealthy, (await new BrokerHealthCheck(new Uri($"amqp://u:p@127.0.0.1:{down}/"), [$"127.0.0.1:{down}"])
+            .CheckHealthAsync(new HealthCheckContext())).Status);
+    }
+
+    [Fact]
     public async Task Production_without_api_keys_refuses_to_start()
     {
         await using var factory = new ApiFactory();

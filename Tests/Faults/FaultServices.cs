@@ -48,7 +48,7 @@ public class FaultServices : IAsyncLifetime
         }
     }
 
-    public Task InitializeAsync() => RunAsync("start");
+    public virtual Task InitializeAsync() => RunAsync("start");
 
     public Task DisposeAsync() => RunAsync("stop");
 

@@ -6,7 +6,7 @@ namespace FlightDelay.Tests.Faults;
 
 /// <summary>
 /// <c>Jobs:QueueType=quorum</c> declares the chunk queue as a quorum queue and jobs still run through it. (On one node here;
-/// the three-node cluster test that kills the queue's leader is not in the suite yet: docs/reliability.md.)
+/// <see cref="QuorumClusterTests"/> kills the queue's leader on a three-node cluster.)
 /// </summary>
 [Collection(PipelineCollection.Name)]
 public sealed class QuorumQueueTests(ChaosServices services) : IClassFixture<ChaosServices>
