@@ -18,6 +18,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<JobRowError> RowErrors => Set<JobRowError>();
     public DbSet<RegisteredModel> Models => Set<RegisteredModel>();
     public DbSet<JobChunkOutcome> ChunkOutcomes => Set<JobChunkOutcome>();
+    public DbSet<JobChunkShadowResult> ShadowResults => Set<JobChunkShadowResult>();
 
     /// <summary>
     /// SQL's <c>substr</c> of a blob: <paramref name="length"/> bytes from the 1-based <paramref name="start"/>, the same
@@ -92,6 +93,15 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             attempt.HasKey(a => new { a.JobId, a.Attempt });
             attempt.Property(a => a.Error).HasMaxLength(500);
             attempt.HasOne<Job>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<JobChunkShadowResult>(shadow =>
+        {
+            shadow.ToTable("job_chunk_shadow_results");
+            shadow.HasKey(r => new { r.JobId, r.ChunkIndex, r.ModelVersion });
+            shadow.Property(r => r.ModelVersion).HasMaxLength(64);
+            shadow.HasOne<Job>().WithMany().HasForeignKey(r => r.JobId).OnDelete(DeleteBehavior.Cascade);
+            // The comparison's question: every chunk a challenger scored.
+            shadow.HasIndex(r => r.ModelVersion);
         });
         modelBuilder.Entity<JobChunkOutcome>(outcome =>
         {

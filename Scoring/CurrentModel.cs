@@ -13,6 +13,14 @@ public sealed class CurrentModel(FlightModel initial)
 
     public FlightModel Model => _model;
 
+    private volatile FlightModel? _challenger;
+
+    /// <summary>The registry's challenger, scoring beside the champion in the shadow (its answers stored, never returned); null when none is set.</summary>
+    public FlightModel? Challenger => _challenger;
+
+    /// <summary>Sets or clears the challenger (the model registry does, when its role changes).</summary>
+    public void Challenge(FlightModel? challenger) => _challenger = challenger;
+
     /// <summary>Why the model files last failed to load, while the previous model goes on serving; null when they loaded.</summary>
     public ModelLoadFailure? Failure => _failure;
 

@@ -19,7 +19,7 @@ public sealed record ModelVersionView(
     ModelVersionLinks Links);
 
 /// <summary>Where to read a version and where to promote it.</summary>
-public sealed record ModelVersionLinks(string Self, string Promote);
+public sealed record ModelVersionLinks(string Self, string Promote, string Challenge, string Retire, string Quality, string Comparison);
 
 /// <summary><c>GET /v1/models</c>: every registered version, newest registration first, and who holds each role.</summary>
 public sealed record ModelVersionList(
@@ -57,6 +57,27 @@ public sealed record ModelQualityView(
     [property: Description("Over the whole span.")] QualityView Live,
     [property: Description("Windows with reported outcomes, oldest first.")] IReadOnlyList<QualityWindowView> Windows);
 
+/// <summary>
+/// <c>GET /v1/models/{version}/comparison</c>: a challenger's shadow scores against the served ones on the same job rows
+/// (label agreement, probability differences challenger minus served), and both sides' live quality where outcomes
+/// were reported.
+/// </summary>
+public sealed record ModelComparisonView(
+    string Challenger,
+    [property: Description("The versions that served the compared rows.")] IReadOnlyList<string> Served,
+    DateTimeOffset From,
+    DateTimeOffset To,
+    [property: Description("Rows scored by both.")] long Rows,
+    [property: Description("Rows where both gave the same delayed label.")] long Agreements,
+    double? AgreementRate,
+    [property: Description("Mean of challenger minus served probability.")] double? MeanDifference,
+    double? MeanAbsoluteDifference,
+    double? MedianAbsoluteDifference,
+    double? P95AbsoluteDifference,
+    [property: Description("Counts of the difference in 20 bins of 0.1 from -1 to 1 (the first holds [-1, -0.9), the last [0.9, 1]).")] IReadOnlyList<long> Histogram,
+    [property: Description("The served versions' quality on the compared rows with a reported outcome.")] QualityView ServedQuality,
+    [property: Description("The challenger's quality on the same rows.")] QualityView ChallengerQuality);
+
 /// <summary>The model registry: <c>GET /v1/models</c>, <c>GET /v1/models/{version}</c> and <c>POST /v1/models/{version}/promote</c> (admin key).</summary>
 public static class ModelRegistryEndpoints
 {
@@ -70,6 +91,14 @@ public static class ModelRegistryEndpoints
             .WithSummary("One registered model version with its card and role.");
         models.MapGet("/{version}/quality", Quality).WithName("GetModelQuality")
             .WithSummary("Live quality of a version from reported outcomes (POST /v1/jobs/{id}/outcomes) beside its test figures: confusion matrix, precision, recall, ROC AUC, in total and per hour, day or week.");
+        models.MapGet("/{version}/comparison", Comparison).WithName("GetModelComparison")
+            .WithSummary("A challenger's shadow scores against the served ones on the same job rows: agreement, probability differences, and both versions' quality where outcomes exist.");
+        models.MapPost("/{version}/challenge", Challenge).WithName("ChallengeModel")
+            .WithSummary("Makes a version the challenger: job chunks are also scored by it in the shadow, stored beside, never returned. Admin key only.")
+            .RequireAdminKey();
+        models.MapPost("/{version}/retire", Retire).WithName("RetireModel")
+            .WithSummary("Takes the challenger role from a version (the champion cannot be retired: promote another). Admin key only.")
+            .RequireAdminKey();
         models.MapPost("/{version}/promote", Promote).WithName("PromoteModel")
             .WithSummary("Makes a version the champion: every job and request that names no version is scored by it, in every process within seconds. Admin key only.")
             .RequireAdminKey();
@@ -115,6 +144,37 @@ public static class ModelRegistryEndpoints
             [.. live.Windows.Select(w => new QualityWindowView(new DateTimeOffset(w.Start), new DateTimeOffset(w.End), QualityView.Of(w.Figures)))]));
     }
 
+    internal static async Task<Results<Ok<ModelComparisonView>, ProblemHttpResult>> Comparison(
+        string version,
+        [FromQuery(Name = "from"), Description("Start of the span (ISO 8601); default 30 days before 'to'.")] DateTimeOffset? from,
+        [FromQuery(Name = "to"), Description("End of the span, excluded (ISO 8601); default now.")] DateTimeOffset? to,
+        ModelRegistry registry, GroundTruth groundTruth, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var until = to ?? clock.GetUtcNow();
+        var since = from ?? until.AddDays(-30);
+        if (since >= until) return Problems.BadRequest("'from' must be before 'to'.");
+        if (await registry.GetAsync(version, cancellationToken) is null)
+            return Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them).");
+        var c = await groundTruth.CompareAsync(version, since.UtcDateTime, until.UtcDateTime, cancellationToken);
+        return TypedResults.Ok(new ModelComparisonView(c.Challenger, c.Served, since, until, c.Rows, c.Agreements, c.AgreementRate, c.MeanDifference,
+            c.MeanAbsoluteDifference, c.MedianAbsoluteDifference, c.P95AbsoluteDifference, c.Histogram, QualityView.Of(c.ServedQuality), QualityView.Of(c.ChallengerQuality)));
+    }
+
+    internal static Task<Results<Ok<ModelVersionView>, ProblemHttpResult>> Challenge(string version, ModelRegistry registry, CancellationToken cancellationToken) =>
+        RoleChangedAsync(version, registry.SetChallengerAsync(version, cancellationToken));
+
+    internal static Task<Results<Ok<ModelVersionView>, ProblemHttpResult>> Retire(string version, ModelRegistry registry, CancellationToken cancellationToken) =>
+        RoleChangedAsync(version, registry.RetireAsync(version, cancellationToken));
+
+    private static async Task<Results<Ok<ModelVersionView>, ProblemHttpResult>> RoleChangedAsync(string version, Task<RoleChange> change) =>
+        (await change) switch
+        {
+            { Result: RoleChangeResult.NotFound } => Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them)."),
+            { Result: RoleChangeResult.IsChampion } => Problems.Conflict($"{version} is the champion; promote another version first."),
+            { Model: { } model } => TypedResults.Ok(View(model)),
+            _ => throw new InvalidOperationException("A role change without its model."),
+        };
+
     internal static async Task<Results<Ok<ModelVersionView>, ProblemHttpResult>> Promote(
         string version,
         [FromQuery(Name = "force"), Description("true: promote even when its test ROC AUC is more than Model:PromotionTolerance below the champion's.")] bool? force,
@@ -145,5 +205,6 @@ public static class ModelRegistryEndpoints
         new(entry.Version, entry.Role, entry.Source, new DateTimeOffset(entry.RegisteredAt, TimeSpan.Zero),
             entry.RoleChangedAt is { } changed ? new DateTimeOffset(changed, TimeSpan.Zero) : null,
             ModelEndpoints.Describe(entry.Card),
-            new ModelVersionLinks($"/v1/models/{entry.Version}", $"/v1/models/{entry.Version}/promote"));
+            new ModelVersionLinks($"/v1/models/{entry.Version}", $"/v1/models/{entry.Version}/promote", $"/v1/models/{entry.Version}/challenge",
+                $"/v1/models/{entry.Version}/retire", $"/v1/models/{entry.Version}/quality", $"/v1/models/{entry.Version}/comparison"));
 }

@@ -165,6 +165,19 @@ public sealed class JobChunkResult
 }
 
 /// <summary>
+/// A chunk scored in the shadow by the challenger (<see cref="ModelVersion"/>), beside its own results: the same
+/// <see cref="ResultBytes"/> layout, never returned to the client, read only to compare the two versions.
+/// Written in the transaction that completes the chunk, so it exists exactly when the chunk's results do.
+/// </summary>
+public sealed class JobChunkShadowResult
+{
+    public Guid JobId { get; set; }
+    public int ChunkIndex { get; set; }
+    public string ModelVersion { get; set; } = "";
+    public byte[] Results { get; set; } = [];
+}
+
+/// <summary>
 /// What really happened to the flights of one chunk (ground truth, reported after the job by
 /// <c>POST /v1/jobs/{id}/outcomes</c>): one byte per row of the chunk, <see cref="Unknown"/>, <see cref="OnTime"/> or
 /// <see cref="Delayed"/>. A later report for a row replaces the earlier one, so a report repeated counts once.

@@ -303,6 +303,35 @@ namespace FlightDelay.Persistence.Migrations
                     b.ToTable("job_chunk_results", (string)null);
                 });
 
+            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobChunkShadowResult", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<int>("ChunkIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("chunk_index");
+
+                    b.Property<string>("ModelVersion")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("model_version");
+
+                    b.Property<byte[]>("Results")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("results");
+
+                    b.HasKey("JobId", "ChunkIndex", "ModelVersion")
+                        .HasName("pk_job_chunk_shadow_results");
+
+                    b.HasIndex("ModelVersion")
+                        .HasDatabaseName("ix_job_chunk_shadow_results_model_version");
+
+                    b.ToTable("job_chunk_shadow_results", (string)null);
+                });
+
             modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobInput", b =>
                 {
                     b.Property<Guid>("JobId")
@@ -450,6 +479,16 @@ namespace FlightDelay.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_job_chunk_results_jobs_job_id");
+                });
+
+            modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobChunkShadowResult", b =>
+                {
+                    b.HasOne("FlightDelay.Persistence.Jobs.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_chunk_shadow_results_jobs_job_id");
                 });
 
             modelBuilder.Entity("FlightDelay.Persistence.Jobs.JobInput", b =>

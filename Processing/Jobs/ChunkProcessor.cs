@@ -109,23 +109,37 @@ public sealed class ChunkProcessor(
             var places = chunk.InvalidRows == 0 ? null : Compact(features, chunk.RowCount);
             var valid = places?.Length ?? chunk.RowCount;
             // One model for the chunk: the version stored with its results is the one that scored them.
-            model.PredictBatch(features.AsMemory(0, valid * FlightSchema.FeatureCount), predictions.AsSpan(0, valid));
-            var scored = predictions.AsSpan(0, valid);
-            predictionMetrics.Record(scored, features.AsSpan(0, valid * FlightSchema.FeatureCount), "job");
+            var results = Score(model, features, predictions, places, chunk.RowCount);
+            predictionMetrics.Record(predictions.AsSpan(0, valid), features.AsSpan(0, valid * FlightSchema.FeatureCount), "job");
+            // The challenger scores the same rows in the shadow: stored beside, never answered (GET /v1/models/{v}/comparison).
+            var shadow = currentModel.Challenger is { } challenger && challenger.Version != model.Version
+                ? new JobChunkShadowResult { JobId = chunk.JobId, ChunkIndex = chunk.ChunkIndex, ModelVersion = challenger.Version,
+                    Results = Score(challenger, features, predictions, places, chunk.RowCount) }
+                : null;
 
-            var results = new byte[chunk.RowCount * ResultBytes.RowBytes];
-            if (places is not null)
-                for (var row = 0; row < chunk.RowCount; row++) ResultBytes.WriteNotScored(results, row);
-            for (var i = 0; i < scored.Length; i++)
-                ResultBytes.Write(results, places?[i] ?? i, scored[i].Delayed, scored[i].Probability);
-
-            await lifecycle.CompleteAsync(chunk, token, model.Version, results, Stopwatch.GetElapsedTime(started), cancellationToken);
+            await lifecycle.CompleteAsync(chunk, token, model.Version, results, Stopwatch.GetElapsedTime(started), shadow, cancellationToken);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(features);
             ArrayPool<Prediction>.Shared.Return(predictions);
         }
+    }
+
+    /// <summary>
+    /// Scores the valid rows at the front of <paramref name="features"/> into <paramref name="predictions"/> and encodes
+    /// them (<see cref="ResultBytes"/>), each at its row (<paramref name="places"/>; null when every row is valid).
+    /// </summary>
+    private static byte[] Score(FlightModel model, float[] features, Prediction[] predictions, int[]? places, int rowCount)
+    {
+        var valid = places?.Length ?? rowCount;
+        model.PredictBatch(features.AsMemory(0, valid * FlightSchema.FeatureCount), predictions.AsSpan(0, valid));
+        var results = new byte[rowCount * ResultBytes.RowBytes];
+        if (places is not null)
+            for (var row = 0; row < rowCount; row++) ResultBytes.WriteNotScored(results, row);
+        for (var i = 0; i < valid; i++)
+            ResultBytes.Write(results, places?[i] ?? i, predictions[i].Delayed, predictions[i].Probability);
+        return results;
     }
 
     /// <summary>Moves the valid rows of <paramref name="features"/> to its front; returns each one's row in the chunk.</summary>

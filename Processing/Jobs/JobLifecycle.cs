@@ -199,6 +199,7 @@ public sealed class JobLifecycle(
             // Chunks first: deleting one waits for a worker completing it, so its results are committed, and removed, next.
             await db.Chunks.Where(c => c.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.ChunkResults.Where(r => r.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
+            await db.ShadowResults.Where(r => r.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.Inputs.Where(i => i.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.RowErrors.Where(e => e.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.Jobs.Where(j => j.Id == jobId).ExecuteDeleteAsync(CancellationToken.None);
@@ -270,6 +271,7 @@ public sealed class JobLifecycle(
         await db.Chunks.Where(c => ids.Contains(c.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.ChunkResults.Where(r => ids.Contains(r.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.ChunkOutcomes.Where(o => ids.Contains(o.JobId)).ExecuteDeleteAsync(cancellationToken);
+        await db.ShadowResults.Where(r => ids.Contains(r.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.Inputs.Where(i => ids.Contains(i.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.CallbackAttempts.Where(a => ids.Contains(a.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.RowErrors.Where(e => ids.Contains(e.JobId)).ExecuteDeleteAsync(cancellationToken);
@@ -354,11 +356,13 @@ public sealed class JobLifecycle(
             .SingleOrDefaultAsync(cancellationToken);
 
     /// <summary>
-    /// Marks the chunk done, stores its results (<see cref="ResultBytes"/>) and advances its job, in one transaction,
+    /// Marks the chunk done, stores its results (<see cref="ResultBytes"/>, and the challenger's <paramref name="shadow"/>
+    /// ones when given) and advances its job, in one transaction,
     /// only while <paramref name="token"/> is still the chunk's lease and that lease has not run out; the job succeeds
     /// with its last chunk.
     /// </summary>
-    public async Task<CompleteResult> CompleteAsync(JobChunk chunk, Guid token, string modelVersion, byte[] results, TimeSpan elapsed, CancellationToken cancellationToken)
+    public async Task<CompleteResult> CompleteAsync(JobChunk chunk, Guid token, string modelVersion, byte[] results, TimeSpan elapsed,
+        JobChunkShadowResult? shadow, CancellationToken cancellationToken)
     {
         var now = Now;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -382,6 +386,7 @@ public sealed class JobLifecycle(
         }
 
         db.ChunkResults.Add(new JobChunkResult { JobId = chunk.JobId, ChunkIndex = chunk.ChunkIndex, Results = results });
+        if (shadow is not null) db.ShadowResults.Add(shadow);
         try
         {
             await db.SaveChangesAsync(cancellationToken);

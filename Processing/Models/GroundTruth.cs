@@ -21,6 +21,34 @@ public sealed record QualityWindow(DateTime Start, DateTime End, QualityFigures 
 public sealed record LiveQuality(string Version, DateTime From, DateTime To, TimeSpan Bucket, QualityFigures Total, IReadOnlyList<QualityWindow> Windows);
 
 /// <summary>
+/// A challenger's rows scored in the shadow against the served results of the same rows: <see cref="Served"/> the
+/// versions that served them, rows compared, label agreements and their rate, the probability difference (challenger
+/// minus served) as mean, mean absolute, median and 95th percentile of its absolute value, and its histogram of
+/// <see cref="Bins"/> bins of <see cref="BinWidth"/> from −1 to 1; then both sides' quality on the rows whose outcome
+/// was reported. Ratios are null with no rows.
+/// </summary>
+public sealed record ShadowComparison(
+    string Challenger,
+    IReadOnlyList<string> Served,
+    long Rows,
+    long Agreements,
+    double? AgreementRate,
+    double? MeanDifference,
+    double? MeanAbsoluteDifference,
+    double? MedianAbsoluteDifference,
+    double? P95AbsoluteDifference,
+    IReadOnlyList<long> Histogram,
+    QualityFigures ServedQuality,
+    QualityFigures ChallengerQuality)
+{
+    /// <summary>Histogram bins over [−1, 1].</summary>
+    public const int Bins = 20;
+
+    /// <summary>Each bin's width: 0.1 of probability.</summary>
+    public const double BinWidth = 2.0 / Bins;
+}
+
+/// <summary>
 /// Ground truth: outcomes reported for jobs' rows (<c>job_chunk_outcomes</c>, a byte per row, so a repeated report
 /// counts once), and the live quality they give each model version: every scored row whose outcome is known, by the
 /// version and time its chunk was scored. Outcomes live as long as their job (<c>Jobs:Retention</c>).
@@ -109,6 +137,57 @@ public sealed class GroundTruth(JobsDbContext db, TimeProvider clock)
         return new LiveQuality(version, since, until, bucket, total.Figures(),
             [.. windows.Where(w => w.Value.Count > 0).Select(w => new QualityWindow(new DateTime(w.Key * bucket.Ticks, DateTimeKind.Utc),
                 new DateTime((w.Key + 1) * bucket.Ticks, DateTimeKind.Utc), w.Value.Figures()))]);
+    }
+
+    /// <summary>
+    /// How the challenger <paramref name="version"/> compared with the versions that scored the same rows for real, over
+    /// the chunks it scored in the shadow that finished in [<paramref name="since"/>, <paramref name="until"/>): rows
+    /// compared, labels agreeing, the distribution of probability differences (challenger minus served), and, on the rows
+    /// with a reported outcome, both sides' quality.
+    /// </summary>
+    public async Task<ShadowComparison> CompareAsync(string version, DateTime since, DateTime until, CancellationToken cancellationToken)
+    {
+        var rows = from s in db.ShadowResults.AsNoTracking()
+                   where s.ModelVersion == version
+                   join c in db.Chunks.AsNoTracking() on new { s.JobId, s.ChunkIndex } equals new { c.JobId, c.ChunkIndex }
+                   where c.FinishedAt >= since && c.FinishedAt < until
+                   join r in db.ChunkResults.AsNoTracking() on new { s.JobId, s.ChunkIndex } equals new { r.JobId, r.ChunkIndex }
+                   from o in db.ChunkOutcomes.AsNoTracking().Where(o => o.JobId == s.JobId && o.ChunkIndex == s.ChunkIndex).DefaultIfEmpty()
+                   select new { Served = c.ModelVersion, Shadow = s.Results, r.Results, Outcomes = o == null ? null : o.Outcomes };
+
+        var served = new SortedSet<string>(StringComparer.Ordinal);
+        var differences = new List<float>();
+        long agreements = 0;
+        var servedSample = new Sample();
+        var shadowSample = new Sample();
+        var histogram = new long[ShadowComparison.Bins];
+        await foreach (var chunk in rows.AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            if (chunk.Served is not null) served.Add(chunk.Served);
+            for (var row = 0; row < ResultBytes.RowCount(chunk.Results); row++)
+            {
+                if (!ResultBytes.IsScored(chunk.Results, row)) continue;
+                var (delayed, probability) = ResultBytes.Read(chunk.Results, row);
+                var (shadowDelayed, shadowProbability) = ResultBytes.Read(chunk.Shadow, row);
+                if (delayed == shadowDelayed) agreements++;
+                var difference = shadowProbability - probability;
+                differences.Add(difference);
+                histogram[Math.Clamp((int)Math.Floor((difference + 1) / ShadowComparison.BinWidth), 0, ShadowComparison.Bins - 1)]++;
+                if (chunk.Outcomes is not { } outcomes || outcomes[row] == JobChunkOutcome.Unknown) continue;
+                var label = outcomes[row] == JobChunkOutcome.Delayed;
+                servedSample.Add(label, delayed, probability);
+                shadowSample.Add(label, shadowDelayed, shadowProbability);
+            }
+        }
+        var absolute = differences.Select(Math.Abs).Order().ToArray();
+        double Quantile(double q) => absolute.Length == 0 ? 0 : absolute[Math.Min(absolute.Length - 1, (int)Math.Ceiling(q * absolute.Length) - 1)];
+        return new ShadowComparison(version, [.. served], differences.Count, agreements,
+            differences.Count == 0 ? null : agreements / (double)differences.Count,
+            differences.Count == 0 ? null : differences.Average(d => (double)d),
+            differences.Count == 0 ? null : absolute.Average(d => (double)d),
+            differences.Count == 0 ? null : Quantile(0.5),
+            differences.Count == 0 ? null : Quantile(0.95),
+            histogram, servedSample.Figures(), shadowSample.Figures());
     }
 
     /// <summary>Rows of one window: labels, served labels and probabilities, side by side.</summary>

@@ -56,6 +56,25 @@ public enum PromoteResult
     BelowChampion,
 }
 
+/// <summary>How a challenger change ended.</summary>
+public enum RoleChangeResult
+{
+    /// <summary>The version holds the new role.</summary>
+    Changed,
+
+    /// <summary>It held it already.</summary>
+    Unchanged,
+
+    /// <summary>No such version in the registry.</summary>
+    NotFound,
+
+    /// <summary>It is the champion, whose role only a promotion of another version takes.</summary>
+    IsChampion,
+}
+
+/// <summary>A challenger change's result and the version as it stands.</summary>
+public sealed record RoleChange(RoleChangeResult Result, ModelEntry? Model);
+
 /// <summary>A promotion's result, with the figures the gate compared (test ROC AUC of each; the champion's null when there was none).</summary>
 public sealed record PromoteOutcome(PromoteResult Result, ModelEntry? Model, string? Champion, double? ChampionRocAuc, double Tolerance);
 
@@ -268,6 +287,7 @@ public sealed class ModelRegistry : IModelDeployment, IDisposable
                 await transaction.CommitAsync(cancellationToken);
                 _logger.LogInformation("Model {Version} promoted to champion (was {Champion}){Forced}", version, champion, force ? ", forced past the gate" : "");
                 await ServeAsync(version, cancellationToken);
+                if (target.Role == ModelRoles.Challenger) await ChallengeAsync(null, cancellationToken);
                 return new PromoteOutcome(PromoteResult.Promoted, target with { Role = ModelRoles.Champion, RoleChangedAt = now }, champion, championAuc, tolerance);
             }
             catch (Exception ex) when (attempt < 3 && DatabaseErrors.IsUniqueViolation(ex))
@@ -287,9 +307,63 @@ public sealed class ModelRegistry : IModelDeployment, IDisposable
         if (!_seeded) await DeployAsync(null, cancellationToken);
 
         await using var scope = _scopes.CreateAsyncScope();
-        var champion = await scope.ServiceProvider.GetRequiredService<JobsDbContext>().Models.AsNoTracking()
-            .Where(m => m.Role == ModelRoles.Champion).Select(m => m.Version).SingleOrDefaultAsync(cancellationToken);
+        var roles = await scope.ServiceProvider.GetRequiredService<JobsDbContext>().Models.AsNoTracking()
+            .Where(m => m.Role != null).Select(m => new { m.Role, m.Version }).ToListAsync(cancellationToken);
+        var champion = roles.FirstOrDefault(r => r.Role == ModelRoles.Champion)?.Version;
         if (champion is not null && champion != _championSeen) await ServeAsync(champion, cancellationToken);
+        var challenger = roles.FirstOrDefault(r => r.Role == ModelRoles.Challenger)?.Version;
+        if (challenger != _current.Challenger?.Version) await ChallengeAsync(challenger, cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="version"/> the challenger (the previous one, if any, holds no role after), in the registry
+    /// and at once in this process. The champion cannot also be the challenger.
+    /// </summary>
+    public Task<RoleChange> SetChallengerAsync(string version, CancellationToken cancellationToken) =>
+        ChangeRoleAsync(version, ModelRoles.Challenger, cancellationToken);
+
+    /// <summary>Takes the challenger role from <paramref name="version"/> (a candidate keeps none). The champion cannot be retired: promote another.</summary>
+    public Task<RoleChange> RetireAsync(string version, CancellationToken cancellationToken) =>
+        ChangeRoleAsync(version, null, cancellationToken);
+
+    private async Task<RoleChange> ChangeRoleAsync(string version, string? role, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var scope = _scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
+            try
+            {
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                if (await GetAsync(db, version, cancellationToken) is not { } target) return new RoleChange(RoleChangeResult.NotFound, null);
+                if (target.Role == ModelRoles.Champion) return new RoleChange(RoleChangeResult.IsChampion, target);
+                if (target.Role == role) return new RoleChange(RoleChangeResult.Unchanged, target);
+                var now = _clock.GetUtcNow().UtcDateTime;
+                if (role is not null)
+                    await db.Models.Where(m => m.Role == role)
+                        .ExecuteUpdateAsync(s => s.SetProperty(m => m.Role, (string?)null).SetProperty(m => m.RoleChangedAt, now), cancellationToken);
+                await db.Models.Where(m => m.Version == version)
+                    .ExecuteUpdateAsync(s => s.SetProperty(m => m.Role, role).SetProperty(m => m.RoleChangedAt, now), cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                _logger.LogInformation("Model {Version} is now {Role}", version, role ?? "a candidate");
+                await ChallengeAsync(role == ModelRoles.Challenger ? version : null, cancellationToken);
+                return new RoleChange(RoleChangeResult.Changed, target with { Role = role, RoleChangedAt = now });
+            }
+            catch (Exception ex) when (attempt < 3 && DatabaseErrors.IsUniqueViolation(ex))
+            {
+                // Another role change committed between our read and our write: read again.
+            }
+        }
+    }
+
+    /// <summary>Scores <paramref name="version"/> in the shadow in this process from now on (null: no challenger).</summary>
+    private async Task ChallengeAsync(string? version, CancellationToken cancellationToken)
+    {
+        var model = version is null ? null
+            : await FindAsync(version, cancellationToken) ?? throw new InvalidOperationException($"Model {version} is the registry's challenger but its row could not be read.");
+        if (model?.Version == _current.Challenger?.Version) return;
+        _current.Challenge(model);
+        _logger.LogInformation("Challenger in the shadow: {Version}", version ?? "none");
     }
 
     /// <summary>
