@@ -50,6 +50,8 @@ public static class ApiServices
         if (hosting.SweepsInApi) builder.AddJobSweeps();
         builder.Services.AddScoped<JobIntake>();
         builder.Services.AddScoped<JobQueries>();
+        builder.Services.AddSingleton<ShadowSampler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ShadowSampler>());
         builder.Services.AddOptions<PredictionOptions>()
             .BindConfiguration(PredictionOptions.Section)
             .ValidateDataAnnotations()

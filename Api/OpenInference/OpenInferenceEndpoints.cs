@@ -128,11 +128,12 @@ public static class OpenInferenceEndpoints
     }
 
     internal static Task<Results<InferenceResult, JsonHttpResult<ErrorResponse>>> Infer(
-        string model, HttpRequest request, CurrentModel current, ModelRegistry registry, PredictionMetrics metrics, IOptions<PredictionOptions> options) =>
-        InferVersion(model, null, request, current, registry, metrics, options);
+        string model, HttpRequest request, CurrentModel current, ModelRegistry registry, PredictionMetrics metrics, ShadowSampler shadow, IOptions<PredictionOptions> options) =>
+        InferVersion(model, null, request, current, registry, metrics, shadow, options);
 
     internal static async Task<Results<InferenceResult, JsonHttpResult<ErrorResponse>>> InferVersion(
-        string model, string? version, HttpRequest request, CurrentModel current, ModelRegistry registry, PredictionMetrics metrics, IOptions<PredictionOptions> options)
+        string model, string? version, HttpRequest request, CurrentModel current, ModelRegistry registry, PredictionMetrics metrics, ShadowSampler shadow,
+        IOptions<PredictionOptions> options)
     {
         // One model for the whole request: the version checked, the one that scores and the one reported are the same.
         var (flightModel, notFound) = await FindAsync(model, version, current, registry, request.HttpContext.RequestAborted);
@@ -152,6 +153,7 @@ public static class OpenInferenceEndpoints
             else
                 flightModel!.PredictBatch(input.Features, predictions);
             metrics.Record(predictions, input.Features.Span, "v2");
+            shadow.Offer(input.Features.Span, predictions, flightModel.Version);
 
             // The protocol echoes the client's id; without one, a fresh id still lets the answer be matched to logs.
             var id = input.Id ?? Guid.CreateVersion7().ToString();

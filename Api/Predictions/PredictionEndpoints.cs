@@ -41,16 +41,18 @@ public static class PredictionEndpoints
     }
 
     internal static async Task<Results<FileContentHttpResult, ProblemHttpResult>> PredictSeed(
-        HttpRequest request, CurrentModel current, PredictionMetrics metrics, IOptions<PredictionOptions> options)
+        HttpRequest request, CurrentModel current, PredictionMetrics metrics, ShadowSampler shadow, IOptions<PredictionOptions> options)
     {
         var (prediction, problem) = await RequestBody.ReadJsonAsync(request, options.Value.MaxSeedBodyBytes, body =>
         {
             Span<float> features = stackalloc float[FlightSchema.FeatureCount];
             if (SeedRequest.TryRead(body, features) is { } error)
                 return (default(Prediction?), Problems.BadRequest(error));
-            var scored = current.Model.Predict(features);
+            var model = current.Model;
+            var scored = model.Predict(features);
             // Recorded here, where the features are: they live on this callback's stack.
             metrics.Record([scored], features, "predict_api");
+            shadow.Offer(features, [scored], model.Version);
             return ((Prediction?)scored, null);
         });
         if (problem is not null) return problem;
@@ -62,7 +64,7 @@ public static class PredictionEndpoints
     internal static async Task<Results<JsonOk<PredictionResponse>, ProblemHttpResult>> Predict(
         HttpRequest request,
         [FromQuery(Name = "model"), Description("A registered model version (m- and 12 hex digits, see GET /v1/models) to score with; without it, the champion.")] string? model,
-        CurrentModel current, ModelRegistry registry, PredictionMetrics metrics, IOptions<PredictionOptions> options)
+        CurrentModel current, ModelRegistry registry, PredictionMetrics metrics, ShadowSampler shadow, IOptions<PredictionOptions> options)
     {
         var scorer = current.Model;
         if (model is not null)
@@ -83,11 +85,11 @@ public static class PredictionEndpoints
         if (flights.Count > limits.MaxFlightsPerRequest)
             return Problems.BadRequest($"At most {limits.MaxFlightsPerRequest} flights per request; received {flights.Count}. Submit a batch job for more.");
 
-        return Score(flights, scorer, metrics);
+        return Score(flights, scorer, metrics, shadow);
     }
 
     // Synchronous, so a request's predictions can live on the stack; nothing here allocates per flight but the answer.
-    private static Results<JsonOk<PredictionResponse>, ProblemHttpResult> Score(List<FlightInput?> flights, FlightModel model, PredictionMetrics metrics)
+    private static Results<JsonOk<PredictionResponse>, ProblemHttpResult> Score(List<FlightInput?> flights, FlightModel model, PredictionMetrics metrics, ShadowSampler shadow)
     {
         var features = ArrayPool<float>.Shared.Rent(flights.Count * FlightSchema.FeatureCount);
         var rented = flights.Count > 64 ? ArrayPool<Prediction>.Shared.Rent(flights.Count) : null;
@@ -116,6 +118,7 @@ public static class PredictionEndpoints
             else
                 model.PredictBatch(features.AsMemory(0, scored.Length), predictions);
             metrics.Record(predictions, scored, "v1");
+            shadow.Offer(scored, predictions, model.Version);
 
             var answers = new FlightPrediction[flights.Count];
             for (var i = 0; i < answers.Length; i++)

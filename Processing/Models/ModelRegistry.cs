@@ -29,6 +29,13 @@ public sealed class ModelRegistryOptions
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(0.0, 1.0)]
     public double PromotionTolerance { get; set; } = 0.01;
+
+    /// <summary>
+    /// The share of synchronous requests (0 to 1) the challenger also scores, off the request's path, counted in the
+    /// <c>flightdelay.model.shadow.*</c> metrics; job chunks are always all scored. 0 turns the sync sample off.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(0.0, 1.0)]
+    public double ShadowSampleRate { get; set; } = 0.01;
 }
 
 /// <summary>A registered model version as the registry describes it: its card and role, without its bytes.</summary>

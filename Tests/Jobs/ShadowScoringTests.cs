@@ -73,6 +73,27 @@ public sealed class ShadowScoringTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sample_of_sync_requests_is_scored_by_the_challenger_off_the_path_and_counted_without_changing_an_answer()
+    {
+        await using var factory = new ApiFactory().With("Model:ShadowSampleRate", "1");
+        using var api = factory.CreateClient();
+        Assert.True(await factory.Services.GetRequiredService<ModelRegistry>().RegisterAsync(_alternative, "train", CancellationToken.None));
+        Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/v1/models/{_alternative.Version}/challenge", null)).StatusCode);
+
+        var flights = JobApi.Flights(40, seed: 3);
+        var answers = await api.PredictAsync(flights);
+        var served = flights.Select(f => _shipped.Predict(TestFiles.Encode(f.Airline, f.FlightType, f.Month))).ToArray();
+        Assert.Equal(served.Select(p => p.Probability), answers.Select(a => a.Probability));
+
+        var agreed = flights.Select(f => _alternative.Predict(TestFiles.Encode(f.Airline, f.FlightType, f.Month))).Zip(served).Count(p => p.First.Delayed == p.Second.Delayed);
+        var metrics = await Poll.UntilAsync(() => api.GetStringAsync("/metrics"),
+            text => PrometheusText.Sum(text, "flightdelay_model_shadow_rows_total", ("challenger", _alternative.Version)) == flights.Length,
+            JobApi.Deadline, "the 40 sampled rows to be scored in the shadow");
+        Assert.Equal(agreed, PrometheusText.Sum(metrics, "flightdelay_model_shadow_rows_total", ("challenger", _alternative.Version), ("agreed", "true")));
+        Assert.Equal(flights.Length, PrometheusText.Sum(metrics, "flightdelay_model_shadow_difference_count", ("challenger", _alternative.Version)));
+    }
+
+    [Fact]
     public async Task The_champion_cannot_be_challenger_or_retired_and_a_promoted_challenger_leaves_the_role()
     {
         await Problem.ReadAsync(await _api.PostAsync($"/v1/models/{_shipped.Version}/challenge", null), HttpStatusCode.Conflict);
