@@ -134,7 +134,7 @@ internal sealed class JobIntake(
                     // chunks and outside the dispatch window. Others are held, and sent as the owner's window has room.
                     var express = index == 0 && !sink.IsFull && sink.Pending <= limits.ExpressRows;
                     gone = !await lifecycle.StageChunkAsync(job, index, sink.BatchFirstRow, sink.Pending, FeatureBytes.Encode(sink.Batch.Span), sink.PassthroughBatch,
-                        [.. sink.Errors.Select(e => new JobRowError { JobId = job.Id, Row = e.Row, Where = e.Where, Message = e.Message })], express, cancellationToken);
+                        sink.LabelBatch, [.. sink.Errors.Select(e => new JobRowError { JobId = job.Id, Row = e.Row, Where = e.Where, Message = e.Message })], express, cancellationToken);
                     // Scored while the rest streams in; if the upload is refused later, its results go with it.
                     if (!gone)
                     {

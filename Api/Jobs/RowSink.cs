@@ -1,5 +1,6 @@
 using System.Buffers;
 using FlightDelay.Persistence;
+using FlightDelay.Persistence.Jobs;
 using FlightDelay.Scoring;
 
 namespace FlightDelay.Api.Jobs;
@@ -31,16 +32,52 @@ internal sealed class RowSink(int batchRows, int maxRows, bool skipInvalid = fal
     /// <summary>
     /// The upload's columns to pass through to the results, set by a parser once it read its header (empty: none).
     /// With columns, the parser calls <see cref="Pass"/> with a row's values before it commits or rejects the row.
+    /// A column named <c>delayed</c> (passed through as <c>input_delayed</c>) is also the row's outcome: an evaluation job.
     /// </summary>
-    public IReadOnlyList<string> PassthroughNames { get; set; } = [];
+    public IReadOnlyList<string> PassthroughNames
+    {
+        get => _passthroughNames;
+        set
+        {
+            _passthroughNames = value;
+            _labelColumn = value.ToList().FindIndex(n => n.Equals(LabelColumn, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    /// <summary>The results' name of an upload column called <c>delayed</c> (<see cref="ResultColumns.PassthroughName"/>).</summary>
+    private const string LabelColumn = "input_delayed";
+
+    private IReadOnlyList<string> _passthroughNames = [];
+    private int _labelColumn = -1;
+
+    // The batch's outcomes from the label column (JobChunkOutcome bytes, one per row), and the current row's.
+    private readonly List<byte> _labels = [];
+    private byte _rowLabel;
+    private string? _rowLabelError;
 
     /// <summary>Adds the current row's next passed-through value.</summary>
     public void Pass(ReadOnlySpan<char> value)
     {
         if (_rowValues == PassthroughNames.Count) return;
+        if (_rowValues == _labelColumn) ReadLabel(value.Trim());
         PassthroughBytes.Write(_passthrough, value);
         _rowValues++;
     }
+
+    /// <summary>An outcome in the label column: true/false, 1/0 (any case), or empty for unknown.</summary>
+    private void ReadLabel(ReadOnlySpan<char> value)
+    {
+        if (value.IsEmpty) _rowLabel = JobChunkOutcome.Unknown;
+        else if (value is "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase)) _rowLabel = JobChunkOutcome.Delayed;
+        else if (value is "0" || value.Equals("false", StringComparison.OrdinalIgnoreCase)) _rowLabel = JobChunkOutcome.OnTime;
+        else _rowLabelError = $"delayed (the outcome column) must be true, false, 1, 0 or empty, not '{value}'.";
+    }
+
+    /// <summary>
+    /// The batch's outcomes from a <c>delayed</c> column (<see cref="JobChunkOutcome"/> bytes, one per row), or null
+    /// when the upload has no such column or the batch names no outcome.
+    /// </summary>
+    public byte[]? LabelBatch => _labelColumn >= 0 && _labels.Exists(l => l != JobChunkOutcome.Unknown) ? [.. _labels] : null;
 
     /// <summary>The batch's passed-through values (<see cref="PassthroughBytes"/>), or null when there are no such columns.</summary>
     public byte[]? PassthroughBatch => PassthroughNames.Count == 0 ? null : _passthrough.WrittenSpan.ToArray();
@@ -90,6 +127,11 @@ internal sealed class RowSink(int batchRows, int maxRows, bool skipInvalid = fal
 
     public void Commit()
     {
+        if (_rowLabelError is { } labelError)
+        {
+            Reject($"row {NextRow}", labelError);
+            return;
+        }
         if (!CountRow()) return;
         KeepPassthrough();
         Pending++;
@@ -101,6 +143,8 @@ internal sealed class RowSink(int batchRows, int maxRows, bool skipInvalid = fal
         while (_rowValues < PassthroughNames.Count) Pass("");
         _committedPassthrough = _passthrough.WrittenCount;
         _rowValues = 0;
+        if (_labelColumn >= 0) _labels.Add(_rowLabelError is null ? _rowLabel : JobChunkOutcome.Unknown);
+        (_rowLabel, _rowLabelError) = (JobChunkOutcome.Unknown, null);
     }
 
     /// <summary>The current row's values go: it is not stored.</summary>
@@ -113,6 +157,7 @@ internal sealed class RowSink(int batchRows, int maxRows, bool skipInvalid = fal
             _passthrough.Write(kept);
         }
         _rowValues = 0;
+        (_rowLabel, _rowLabelError) = (JobChunkOutcome.Unknown, null);
     }
 
     public void Reject(string where, string message)
@@ -148,6 +193,7 @@ internal sealed class RowSink(int batchRows, int maxRows, bool skipInvalid = fal
     public void Clear()
     {
         Pending = 0;
+        _labels.Clear();
         _passthrough.ResetWrittenCount();
         (_committedPassthrough, _rowValues) = (0, 0);
         if (skipInvalid) Errors.Clear();

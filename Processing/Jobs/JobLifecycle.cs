@@ -106,14 +106,18 @@ public sealed class JobLifecycle(
 
     /// <summary>
     /// Stores one chunk of a receiving job: its encoded rows, its pending work item and the invalid rows it keeps as
-    /// placeholders (<paramref name="invalidRows"/>, empty unless the client asked to skip them), in one short write.
+    /// placeholders (<paramref name="invalidRows"/>, empty unless the client asked to skip them), and the outcomes its
+    /// upload gave (<paramref name="outcomes"/>, an evaluation job's; null for none), in one short write.
     /// The chunk is held for its owner's dispatch window (<see cref="ClaimHeldAsync"/>), or marked sent when
     /// <paramref name="dispatched"/> (an express chunk, which the caller sends at once).
     /// False when the job is gone (removed as abandoned while this upload was still streaming).
     /// </summary>
     public async Task<bool> StageChunkAsync(Job job, int chunkIndex, int firstRow, int rowCount, byte[] features, byte[]? passthrough,
-        IReadOnlyList<JobRowError> invalidRows, bool dispatched, CancellationToken cancellationToken)
+        byte[]? outcomes, IReadOnlyList<JobRowError> invalidRows, bool dispatched, CancellationToken cancellationToken)
     {
+        // An evaluation job's outcomes (its upload's delayed column) are ground truth from the start.
+        if (outcomes is not null)
+            db.ChunkOutcomes.Add(new JobChunkOutcome { JobId = job.Id, ChunkIndex = chunkIndex, Outcomes = outcomes, UpdatedAt = Now });
         db.AddRange(
             new JobInput { JobId = job.Id, ChunkIndex = chunkIndex, Features = features, Passthrough = passthrough },
             new JobChunk
@@ -200,6 +204,7 @@ public sealed class JobLifecycle(
             await db.Chunks.Where(c => c.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.ChunkResults.Where(r => r.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.ShadowResults.Where(r => r.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
+            await db.ChunkOutcomes.Where(o => o.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.Inputs.Where(i => i.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.RowErrors.Where(e => e.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
             await db.Jobs.Where(j => j.Id == jobId).ExecuteDeleteAsync(CancellationToken.None);

@@ -53,6 +53,34 @@ public sealed class GroundTruthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_upload_with_a_delayed_column_is_an_evaluation_job_whose_outcomes_reproduce_the_cards_figures()
+    {
+        var rows = TestFiles.TestRows;
+        var csv = new StringBuilder("airline,flightType,month,delayed\n");
+        foreach (var (delayed, features) in rows)
+        {
+            Assert.True(FlightSchema.TryDecode(features, out var airline, out var flightType, out var month));
+            csv.Append(CultureInfo.InvariantCulture, $"{airline},{flightType},{month},{(delayed ? "true" : "false")}\n");
+        }
+        var job = await _api.SubmitAsync(csv.ToString());
+        await _api.WaitForStatusAsync(job, "succeeded");
+
+        var live = (await _api.GetFromJsonAsync<JsonElement>($"/v1/models/{_card.Version}/quality")).GetProperty("live");
+        Assert.Equal(rows.Count, live.GetProperty("flights").GetInt64());
+        Assert.Equal(_card.Metrics.ConfusionMatrix, live.GetProperty("confusionMatrix").Deserialize<long[][]>());
+        Assert.Equal(_card.Metrics.RocAuc, Math.Round(live.GetProperty("rocAuc").GetDouble(), 4));
+        // The column comes back with the results too, under its passed-through name.
+        var download = (await _api.GetStringAsync($"/v1/jobs/{job}/results.csv")).Split('\n');
+        Assert.EndsWith(",input_delayed", download[0].TrimEnd('\r'));
+        Assert.EndsWith(rows[0].Delayed ? ",true" : ",false", download[1].TrimEnd('\r'));
+
+        // A label that is neither refuses the upload, naming the row.
+        var bad = await _api.SubmitCsvAsync("airline,flightType,month,delayed\nGrupo LATAM,I,7,1\nSky Airline,N,3,maybe\n");
+        var problem = await Problem.ReadAsync(bad, HttpStatusCode.BadRequest);
+        Assert.Contains("maybe", problem.Root.GetRawText());
+    }
+
+    [Fact]
     public async Task Outcomes_reported_twice_or_in_another_format_count_once_and_a_correction_replaces_the_first()
     {
         var flights = JobApi.Flights(12_000, seed: 5);

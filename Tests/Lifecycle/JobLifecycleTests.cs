@@ -48,7 +48,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     public async Task An_abandoned_intake_removes_the_job_and_its_staged_chunks_and_frees_the_key()
     {
         var job = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-2", null, null, JobPriority.Normal, null, CancellationToken.None))).Job;
-        await _host.WithLifecycleAsync(l => l.StageChunkAsync(job, 0, 1, 1, [0], null, [], dispatched: true, CancellationToken.None));
+        await _host.WithLifecycleAsync(l => l.StageChunkAsync(job, 0, 1, 1, [0], null, null, [], dispatched: true, CancellationToken.None));
 
         await _host.WithLifecycleAsync(async l => { await l.AbandonIntakeAsync(job.Id); return 0; });
 

@@ -77,7 +77,7 @@ public sealed class LifecycleHost : IAsyncDisposable
             for (var i = 0; i < chunks; i++)
             {
                 var features = flights.Skip(i * chunkRows).Take(chunkRows).SelectMany(f => TestFiles.Encode(f.Airline, f.FlightType, f.Month)).ToArray();
-                Assert.True(await lifecycle.StageChunkAsync(job, i, i * chunkRows + 1, chunkRows, FeatureBytes.Encode(features), null, [], dispatched, CancellationToken.None));
+                Assert.True(await lifecycle.StageChunkAsync(job, i, i * chunkRows + 1, chunkRows, FeatureBytes.Encode(features), null, null, [], dispatched, CancellationToken.None));
             }
             Assert.Equal(AcceptResult.Accepted, (await lifecycle.AcceptAsync(job, chunks * chunkRows, 0, chunks, "hash", null, CancellationToken.None)).Result);
             return job;
