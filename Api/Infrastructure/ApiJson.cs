@@ -23,6 +23,7 @@ namespace FlightDelay.Api.Infrastructure;
 [JsonSerializable(typeof(ModelVersionView))]
 [JsonSerializable(typeof(ModelVersionList))]
 [JsonSerializable(typeof(ModelQualityView))]
+[JsonSerializable(typeof(ModelDriftView))]
 [JsonSerializable(typeof(Jobs.OutcomeReportView))]
 [JsonSerializable(typeof(Jobs.OutcomeEndpoints.OutcomeLine[]))]
 [JsonSerializable(typeof(JobCallbackView))]
