@@ -36,6 +36,7 @@ public sealed class ModelReloader : BackgroundService
     /// <summary>The version the folder held when last read: a file event that leaves it so changes nothing.</summary>
     private string _folderVersion;
     private readonly IEnumerable<IModelDeployment> _deployments;
+    private volatile TrainingShareMeasurements _trainingShares = new("", []);
 
     public ModelReloader(CurrentModel current, IOptionsMonitor<ModelOptions> options, IEnumerable<IOptionsChangeTokenSource<ModelOptions>> changeSources,
         IEnumerable<IModelDeployment> deployments, IMeterFactory meters, TimeProvider clock, ILogger<ModelReloader> logger)
@@ -55,8 +56,29 @@ public sealed class ModelReloader : BackgroundService
         meter.CreateObservableGauge("flightdelay.model.info",
             () => new Measurement<int>(1, new KeyValuePair<string, object?>("version", _current.Model.Version)),
             null, "The model version being served (always 1).");
+        // Every process exports its champion's training shares, so Prometheus can compare the fleet's inputs
+        // (flightdelay.prediction.inputs) with them: the recording rule flightdelay:input_psi:1d.
+        meter.CreateObservableGauge("flightdelay.model.training.share", TrainingShares,
+            null, "The served model's training data: each input field's values' shares (by version, field, value; fields its card lacks are absent).");
         meter.CreateObservableGauge("flightdelay.model.reload.failed", () => _current.Failure is null ? 0 : 1,
             null, "1 while the latest model reload failed and the previous model goes on serving.");
+    }
+
+    /// <summary>The served model's training shares as measurements, built once per version.</summary>
+    private IEnumerable<Measurement<double>> TrainingShares()
+    {
+        var model = _current.Model;
+        var shares = _trainingShares;
+        if (shares.Version != model.Version)
+        {
+            var training = model.Card.Training;
+            var version = new KeyValuePair<string, object?>("version", model.Version);
+            _trainingShares = shares = new(model.Version, training is null ? [] :
+                [.. Drift.Fields.SelectMany(f => Drift.TrainingShares(training, f) is { } e
+                    ? f.Values.Select((v, i) => new Measurement<double>(e[i], version, new("field", f.Name), new("value", v)))
+                    : [])]);
+        }
+        return shares.Measurements;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -243,6 +265,8 @@ public sealed class ModelReloader : BackgroundService
             }
         }
     }
+
+    private sealed record TrainingShareMeasurements(string Version, Measurement<double>[] Measurements);
 
     private sealed class CompositeDisposable(IDisposable[] items) : IDisposable
     {

@@ -24,6 +24,7 @@ namespace FlightDelay.Api.Infrastructure;
 [JsonSerializable(typeof(ModelVersionList))]
 [JsonSerializable(typeof(ModelQualityView))]
 [JsonSerializable(typeof(ModelComparisonView))]
+[JsonSerializable(typeof(ModelDriftView))]
 [JsonSerializable(typeof(Jobs.OutcomeReportView))]
 [JsonSerializable(typeof(Jobs.OutcomeEndpoints.OutcomeLine[]))]
 [JsonSerializable(typeof(JobCallbackView))]

@@ -77,6 +77,26 @@ public sealed record ModelComparisonView(
     [property: Description("Counts of the difference in 20 bins of 0.1 from -1 to 1 (the first holds [-1, -0.9), the last [0.9, 1]).")] IReadOnlyList<long> Histogram,
     [property: Description("The served versions' quality on the compared rows with a reported outcome.")] QualityView ServedQuality,
     [property: Description("The challenger's quality on the same rows.")] QualityView ChallengerQuality);
+/// <summary>One input field's drift: its population stability index against the training data and each value's shares.</summary>
+public sealed record FieldDriftView(
+    [property: Description("airline, flight_type or month.")] string Field,
+    [property: Description("Flights counted for the field (those with one of its values set).")] long Flights,
+    [property: Description("Population stability index, sum of (actual - training) * ln(actual / training) over the values, both shares floored at 0.0001; null without flights.")] double? Psi,
+    [property: Description("stable (under 0.1), moderate (0.1 to 0.25) or significant (over 0.25); null without flights.")] string? Level,
+    [property: Description("Every value of the field in feature order: its flights, actual share and training share.")] IReadOnlyList<ValueShare> Values);
+
+/// <summary>
+/// <c>GET /v1/models/{version}/drift</c>: how the inputs of the job rows a version scored in the last hours compare
+/// with its training data, per field.
+/// </summary>
+public sealed record ModelDriftView(
+    string Version,
+    DateTimeOffset From,
+    DateTimeOffset To,
+    [property: Description("Job rows read: scored by this version in chunks finished in [from, to), newest first.")] long Flights,
+    [property: Description("True when the window held more than maxFlights rows: the figures are those of its newest maxFlights.")] bool Truncated,
+    [property: Description("The most rows read for one answer.")] int MaxFlights,
+    [property: Description("airline, flight_type and month (flight_type only when the card has training counts by flight type).")] IReadOnlyList<FieldDriftView> Fields);
 
 /// <summary>The model registry: <c>GET /v1/models</c>, <c>GET /v1/models/{version}</c> and <c>POST /v1/models/{version}/promote</c> (admin key).</summary>
 public static class ModelRegistryEndpoints
@@ -99,6 +119,8 @@ public static class ModelRegistryEndpoints
         models.MapPost("/{version}/retire", Retire).WithName("RetireModel")
             .WithSummary("Takes the challenger role from a version (the champion cannot be retired: promote another). Admin key only.")
             .RequireAdminKey();
+        models.MapGet("/{version}/drift", Drift).WithName("GetModelDrift")
+            .WithSummary("Input drift of a version: the population stability index of airline, flight type and month of the job rows it scored in the last hours against its training data, with each value's shares.");
         models.MapPost("/{version}/promote", Promote).WithName("PromoteModel")
             .WithSummary("Makes a version the champion: every job and request that names no version is scored by it, in every process within seconds. Admin key only.")
             .RequireAdminKey();
@@ -174,6 +196,25 @@ public static class ModelRegistryEndpoints
             { Model: { } model } => TypedResults.Ok(View(model)),
             _ => throw new InvalidOperationException("A role change without its model."),
         };
+
+    internal static async Task<Results<Ok<ModelDriftView>, ProblemHttpResult>> Drift(
+        string version,
+        [FromQuery(Name = "hours"), Description("The window: chunks finished in the last this many hours, 1 to 720; default 24.")] int? hours,
+        ModelRegistry registry, InputDrift inputs, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (hours is < 1 or > 720) return Problems.BadRequest($"hours must be from 1 to 720 (30 days), not {hours}.");
+        if (await registry.GetAsync(version, cancellationToken) is not { } entry)
+            return Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them).");
+        if (entry.Card.Training is not { } training)
+            return TypedResults.Problem($"{version}'s card has no training statistics (it predates them): there is nothing to compare its inputs with.",
+                statusCode: StatusCodes.Status409Conflict, title: "No training statistics.");
+
+        var until = clock.GetUtcNow();
+        var since = until.AddHours(-(hours ?? 24));
+        var sample = await inputs.CountAsync(version, since.UtcDateTime, until.UtcDateTime, InputDrift.MaxFlights, cancellationToken);
+        return TypedResults.Ok(new ModelDriftView(version, since, until, sample.Flights, sample.Truncated, InputDrift.MaxFlights,
+            [.. Scoring.Drift.Compare(sample.Counts, training).Select(f => new FieldDriftView(f.Field, f.Flights, f.Psi, f.Psi is { } psi ? Scoring.Drift.Level(psi) : null, f.Values))]));
+    }
 
     internal static async Task<Results<Ok<ModelVersionView>, ProblemHttpResult>> Promote(
         string version,

@@ -44,6 +44,7 @@ public static class JobProcessingExtensions
         services.AddHostedService<JobMetrics.CounterInitializer>();
         services.AddScoped<JobLifecycle>();
         services.AddScoped<Models.GroundTruth>();
+        services.AddScoped<Models.InputDrift>();
         services.AddSingleton<JobChanges>();
         // This module's telemetry: the job meters, the model's (registered by AddFlightModel above), and the traces of
         // the bus and the database (recorded only when ServiceDefaults enables tracing).

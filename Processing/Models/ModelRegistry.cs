@@ -36,6 +36,14 @@ public sealed class ModelRegistryOptions
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(0.0, 1.0)]
     public double ShadowSampleRate { get; set; } = 0.01;
+
+    /// <summary>How often the API measures the champion's and challenger's live quality for <c>/metrics</c> (<see cref="QualityMonitor"/>).</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan QualityInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The trailing window those live figures cover: rows scored in it whose outcome was reported.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "01:00:00", "90.00:00:00")]
+    public TimeSpan QualityWindow { get; set; } = TimeSpan.FromDays(7);
 }
 
 /// <summary>A registered model version as the registry describes it: its card and role, without its bytes.</summary>
