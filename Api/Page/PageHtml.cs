@@ -55,7 +55,7 @@ internal static class PageHtml
             {ModelSection(card)}
             </main>
             <footer class="bottom">
-              <p>Model <code>{Encoder.Encode(model.Version)}</code> ({Encoder.Encode(card.Algorithm)}).
+              <p id="footer-model">Model <code>{Encoder.Encode(model.Version)}</code> ({Encoder.Encode(card.Algorithm)}).
               <a href="/docs">API docs</a> · <a href="/openapi/v1.json">OpenAPI</a> · <a href="/v1/model">Model card (JSON)</a> · <a href="/health/ready">Health</a></p>
             </footer>
             {KeyDialog()}
@@ -273,6 +273,7 @@ internal static class PageHtml
         return $"""
             <section id="model" class="panel" aria-labelledby="model-title">
               <h1 id="model-title" tabindex="-1">How good is the model?</h1>
+              <div id="model-summary">
               <p class="lead">It learned from {card.TrainRows.ToString("N0", Invariant)} flights of 2017 and was tested on {card.TestRows.ToString("N0", Invariant)} other flights it had not seen.
                 Version <code>{Encoder.Encode(card.Version)}</code>, {Encoder.Encode(card.Algorithm)}, trained {card.TrainedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Invariant)} UTC.</p>
               <ul class="tiles">
@@ -300,11 +301,56 @@ internal static class PageHtml
                   <p class="hint">Each point is a cut-off: the share of delayed flights caught against the share of on-time flights wrongly flagged. The diagonal is guessing.</p>
                 </figure>
               </div>
+              </div>
+              {LifecycleSections()}
+              <div id="model-details">
               {CalibrationFigures(card)}
               {TrainingFigures(card.Training)}
+              </div>
             </section>
             """;
     }
+
+    /// <summary>
+    /// The registry's side of the tab, filled by <c>app.js</c> from <c>/v1/models</c>: live quality from reported
+    /// outcomes, the versions with their roles (promote, challenge, retire) and the challenger's comparison. The served
+    /// card's figures around it are wrapped (<c>model-summary</c>, <c>model-details</c>) so that the script can swap in
+    /// the server's rendering of a newly promoted card.
+    /// </summary>
+    private static string LifecycleSections() => """
+        <noscript><p class="notice">Live quality, the versions and the challenger need JavaScript; the API has them at <a href="/v1/models">/v1/models</a> (see the <a href="/docs">API docs</a>).</p></noscript>
+        <section id="model-quality" class="lifecycle needs-js" aria-labelledby="quality-title">
+          <h2 id="quality-title" tabindex="-1">How good is it on real flights?</h2>
+          <p class="lead">Live quality: the flights a version scored whose outcome was reported, over the last 30 days, against its figures on the test flights.</p>
+          <form id="quality-form" class="filter">
+            <div>
+              <label for="quality-version">Version</label>
+              <select id="quality-version" name="version"></select>
+            </div>
+          </form>
+          <div id="quality" aria-live="polite"></div>
+        </section>
+        <section id="model-versions" class="lifecycle needs-js" aria-labelledby="versions-title">
+          <div class="panel-head">
+            <h2 id="versions-title">Versions</h2>
+            <button type="button" id="models-refresh" class="secondary">Refresh</button>
+          </div>
+          <p class="lead">The <strong>champion</strong> scores every request and job that names no version. A <strong>challenger</strong> scores every job beside it, in the shadow: its answers are stored for the comparison below, never returned. Changing roles needs an admin API key when the service uses keys.</p>
+          <div class="table-wrap">
+            <table id="versions-table" class="versions">
+              <caption class="visually-hidden">Registered model versions, newest first, with their roles and test ROC AUC.</caption>
+              <thead><tr><th scope="col">Version</th><th scope="col">Role</th><th scope="col">Algorithm</th><th scope="col">Trained</th><th scope="col" class="num">Test ROC AUC</th><th scope="col">Source</th><th scope="col">Registered</th><th scope="col">Actions</th></tr></thead>
+              <tbody></tbody>
+            </table>
+          </div>
+          <p id="versions-status" class="status" role="status" tabindex="-1"></p>
+          <div id="versions-message"></div>
+        </section>
+        <section id="model-challenger" class="lifecycle needs-js" aria-labelledby="challenger-title">
+          <h2 id="challenger-title" tabindex="-1">Challenger against champion</h2>
+          <div id="comparison" aria-live="polite"></div>
+        </section>
+        """;
 
     /// <summary>
     /// The reliability of the probability (the card's bands, as a chart drawn by <c>app.js</c> and as a table) and

@@ -19,12 +19,13 @@
   const FINAL = new Set(["succeeded", "failed", "canceled"]);
 
   const count = new Intl.NumberFormat("en");
-  const card = readModelCard();
+  // The served model's card as the page was rendered; replaced when a promotion from the Model tab changes it.
+  let card = readModelCard(document);
   // What the server says about itself in the page (the upload limit, when a combination counts as rare).
   const settings = document.getElementById("main")?.dataset || {};
   const MAX_UPLOAD_BYTES = Number(settings.maxUploadBytes) || Infinity;
   const FEW_FLIGHTS = Number(settings.fewFlights) || 0;
-  const THRESHOLD = card?.calibration?.decisionThreshold ?? 0.5;
+  let THRESHOLD = card?.calibration?.decisionThreshold ?? 0.5;
 
   document.documentElement.classList.add("js");
 
@@ -82,8 +83,8 @@
   const resultsFile = (job) => (job.name ? job.name.replace(/\.[^.]*$/, "") : `job-${job.id}`) + "-results.csv";
   const size = (bytes) => (bytes < 1024 * 1024 ? Math.max(1, Math.round(bytes / 1024)) + " KB" : (bytes / 1024 / 1024).toFixed(1) + " MB");
 
-  function readModelCard() {
-    const data = document.getElementById("model-card");
+  function readModelCard(root) {
+    const data = root.getElementById("model-card");
     try {
       return data ? JSON.parse(data.textContent) : null;
     } catch {
@@ -289,7 +290,10 @@
     }
     document.title = `${TITLES[tab]} · FlightDelay`;
     jobs.route(tab === "jobs" ? id || null : undefined, focus);
-    if (tab === "model") charts.drawModel();
+    if (tab === "model") {
+      charts.drawModel();
+      models.load();
+    }
     // Every tab starts at the top of the page (the browser would scroll to the anchor, under the sticky header).
     window.scrollTo(0, 0);
     // Job details focus their own heading once loaded.
@@ -975,6 +979,413 @@
     },
   };
 
+  // ---------------------------------------------------------------- model versions
+
+  /**
+   * The Model tab's registry side (/v1/models): the versions with their roles and the buttons that change them, a
+   * version's live quality from reported outcomes against its test figures, and the challenger's comparison with
+   * the served version. Loaded each time the tab shows and by its Refresh button: roles also change from elsewhere.
+   */
+  const models = {
+    list: null,
+    seq: 0,
+    qualitySeq: 0,
+    comparisonSeq: 0,
+    // The version whose live quality shows; null follows the champion.
+    chosen: null,
+
+    setUp() {
+      $("#models-refresh").addEventListener("click", () => this.load());
+      $("#quality-form").addEventListener("submit", (e) => e.preventDefault());
+      $("#quality-version").addEventListener("change", (e) => {
+        this.chosen = e.target.value;
+        this.loadQuality();
+      });
+    },
+
+    async load() {
+      const seq = ++this.seq;
+      let response, body;
+      try {
+        ({ response, body } = await request("/v1/models", { cache: "no-store" }));
+      } catch (error) {
+        // Lost connection: the banner says so; the tab keeps what it showed.
+        if (!error.connection && seq === this.seq) this.problem(el("p", { text: "The versions could not be loaded: " + error.message }));
+        return;
+      }
+      if (seq !== this.seq) return;
+      if (!response.ok) {
+        this.problem(el("p", { text: problemText(body, response) }));
+        return;
+      }
+      this.list = body;
+      this.render();
+      // The figures above are the page's card: after a promotion (here or elsewhere) they belong to another version.
+      if (body.champion && card && body.champion !== card.version) this.refreshCard(body.champion);
+      await Promise.all([this.loadQuality(), this.loadComparison()]);
+    },
+
+    render() {
+      const rows = this.list.items.map((item) => {
+        const v = item.version;
+        const actions = [];
+        if (item.role !== "champion") actions.push(this.button("Promote", v, () => this.change(item, "promote")));
+        if (!item.role) actions.push(this.button("Make challenger", v, () => this.change(item, "challenge"), "secondary"));
+        if (item.role === "challenger") actions.push(this.button("Retire", v, () => this.change(item, "retire"), "secondary"));
+        actions.push(this.button("Live quality", v, () => this.showQuality(v), "secondary"));
+        const role = item.role || "candidate";
+        // data-label names each cell where narrow screens show the rows as cards.
+        return el("tr", { "data-version": v, "data-role": role, className: item.role === "champion" ? "champion" : null },
+          el("th", { scope: "row", className: "version-cell", "data-label": "Version" }, el("code", { text: v })),
+          el("td", { "data-label": "Role" }, el("span", { className: "badge role-" + role, text: role })),
+          el("td", { "data-label": "Algorithm", text: item.card.algorithm }),
+          el("td", { "data-label": "Trained", text: time(item.card.trainedAt) }),
+          el("td", { className: "num", "data-label": "Test ROC AUC", text: fixed(item.card.metrics.rocAuc, 3) }),
+          el("td", { "data-label": "Source", text: item.source }),
+          el("td", { "data-label": "Registered", text: time(item.registeredAt) }),
+          el("td", { className: "actions-cell", "data-label": "Actions" }, el("div", { className: "row-actions" }, actions)));
+      });
+      $("#versions-table tbody").replaceChildren(...rows);
+
+      const select = $("#quality-version");
+      const current = this.qualityVersion();
+      select.replaceChildren(...this.list.items.map((item) =>
+        el("option", { value: item.version, selected: item.version === current, text: item.role ? `${item.version} (${item.role})` : item.version })));
+    },
+
+    /** A row's button: its text, and the version in its accessible name ("Promote m-…"), which starts with the text. */
+    button(text, version, onclick, kind) {
+      return el("button", { type: "button", className: kind || null, "aria-label": `${text} ${version}`, text, onclick });
+    },
+
+    qualityVersion() {
+      const items = this.list?.items || [];
+      return this.chosen && items.some((i) => i.version === this.chosen) ? this.chosen : this.list?.champion;
+    },
+
+    /** One error for the versions section, under the table, focused. */
+    problem(...content) {
+      const box = el("div", { className: "card problem", role: "alert", tabindex: -1 }, ...content);
+      $("#versions-message").replaceChildren(box);
+      box.focus();
+      return box;
+    },
+
+    /**
+     * Promote, challenge or retire, as the row's button asks. A promotion the gate refuses (409: its test ROC AUC is
+     * below the champion's) shows both figures and offers to force it; 401 and 403 say an admin key is needed.
+     */
+    async change(item, action, { force = false } = {}) {
+      const v = item.version;
+      const status = $("#versions-status");
+      $("#versions-message").replaceChildren();
+      status.textContent = { promote: `Promoting ${v}…`, challenge: `Making ${v} the challenger…`, retire: `Retiring ${v}…` }[action];
+      const buttons = [...document.querySelectorAll("#versions-table button, #versions-message button")];
+      for (const b of buttons) b.disabled = true;
+      let response, body;
+      try {
+        ({ response, body } = await request(item.links[action] + (force ? "?force=true" : ""), { method: "POST" }));
+      } catch (error) {
+        status.textContent = "";
+        this.problem(el("p", { text: error.connection
+          ? "The service could not be reached; nothing was changed. Try again once the connection is back."
+          : "Something went wrong: " + error.message }));
+        return;
+      } finally {
+        for (const b of buttons) b.disabled = false;
+      }
+      if (response.ok) {
+        status.textContent = {
+          promote: `${v} is now the champion: it scores every request and job that names no version.`,
+          challenge: `${v} is now the challenger: every job from now on is also scored by it, in the shadow.`,
+          retire: `${v} is no longer the challenger.`,
+        }[action];
+        // The button pressed may be gone with the new roles: the keyboard goes to what was said.
+        status.focus();
+        await this.load();
+        return;
+      }
+      status.textContent = "";
+      if (response.status === 409 && action === "promote" && typeof body?.rocAuc === "number") this.gate(item, body);
+      else if (response.status === 401 || response.status === 403) this.needsAdmin(item, action, force, response.status);
+      else this.problem(el("p", { text: problemText(body, response) }));
+    },
+
+    gate(item, refusal) {
+      const champion = refusal.champion || this.list?.champion || "the champion";
+      const margin = refusal.tolerance > 0 ? `more than ${refusal.tolerance} below` : "below";
+      this.problem(
+        el("h3", { text: `${item.version} was not promoted` }),
+        el("p", {}, "Its test ROC AUC, ", el("strong", { className: "gate-auc", text: fixed(refusal.rocAuc, 4) }), `, is ${margin} the champion ${champion}'s `,
+          el("strong", { className: "gate-champion-auc", text: fixed(refusal.championRocAuc, 4) }),
+          ": on the same test flights it ranks delayed flights above on-time ones less well."),
+        el("p", { className: "hint", text: "Promote it anyway only for a reason the test set does not show (newer data, a fix). It would score every request and job that names no version." }),
+        el("div", { className: "actions" },
+          el("button", { type: "button", className: "danger", text: "Promote anyway", onclick: () => this.change(item, "promote", { force: true }) }),
+          el("button", { type: "button", className: "secondary", text: `Keep ${champion}`, onclick: () => {
+            $("#versions-message").replaceChildren();
+            document.querySelector(`#versions-table tr[data-version="${item.version}"] button`)?.focus();
+          } })));
+    },
+
+    needsAdmin(item, action, force, status) {
+      this.problem(
+        el("h3", { text: "An admin API key is needed" }),
+        el("p", { text: status === 401
+          ? "Changing model roles needs an API key with admin rights, and none was given. Nothing was changed."
+          : "The API key in use may score flights but not change model roles: that needs a key with admin rights (ApiKeys:Keys:N:Admin). Nothing was changed." }),
+        el("div", { className: "actions" },
+          el("button", { type: "button", text: "Enter an admin key", onclick: async () => {
+            if (await auth.ask("")) await this.change(item, action, { force });
+          } })));
+    },
+
+    showQuality(version) {
+      this.chosen = version;
+      $("#quality-version").value = version;
+      this.loadQuality();
+      $("#quality-title").focus({ preventScroll: true });
+      $("#model-quality").scrollIntoView({ block: "start" });
+    },
+
+    async loadQuality() {
+      const target = $("#quality");
+      const version = this.qualityVersion();
+      const item = this.list?.items.find((i) => i.version === version);
+      if (!item) {
+        target.replaceChildren(el("p", { className: "placeholder", text: "No version is registered yet." }));
+        return;
+      }
+      const seq = ++this.qualitySeq;
+      let response, body;
+      try {
+        ({ response, body } = await request(`${item.links.quality}?bucket=day`, { cache: "no-store" }));
+      } catch (error) {
+        if (!error.connection && seq === this.qualitySeq) target.replaceChildren(el("p", { className: "errors", text: "Live quality could not be loaded: " + error.message }));
+        return;
+      }
+      if (seq !== this.qualitySeq) return;
+      if (!response.ok) {
+        target.replaceChildren(el("p", { className: "errors", role: "alert", text: problemText(body, response) }));
+        return;
+      }
+      target.replaceChildren(this.quality(item, body));
+      charts.fit(target);
+    },
+
+    quality(item, q) {
+      const live = q.live, test = q.test;
+      const who = item.role === "champion" ? `${item.version}, the champion,` : item.version;
+      if (live.flights === 0) {
+        return el("div", { className: "card", id: "quality-empty" },
+          el("p", {}, el("strong", { text: `No outcomes have been reported for flights ${who} scored in the last 30 days.` }),
+            " Live quality needs what really happened to them. Either:"),
+          el("ul", {},
+            el("li", {}, "upload a file with a ", el("code", { text: "delayed" }), " column (true/false or 1/0) under ", el("a", { href: "#batch", text: "Batch" }),
+              ": an evaluation job, whose outcomes are stored as it is read; or"),
+            el("li", {}, "report them for a job that has succeeded: ", el("code", { text: "POST /v1/jobs/{id}/outcomes" }), " with CSV lines ",
+              el("code", { text: "row,delayed" }), " (the job's rows, from 1)."),
+          ),
+          el("p", { className: "hint", text: `Its test figures: ROC AUC ${fixed(test.rocAuc, 3)}, recall ${pct(test.recall)}, precision ${pct(test.precision)}.` }));
+      }
+      const days = q.windows.map((w) => ({
+        label: new Date(w.start).toLocaleDateString("en", { month: "short", day: "numeric", timeZone: "UTC" }),
+        values: [w.live.rocAuc, w.live.recall],
+        flights: w.live.flights,
+        live: w.live,
+      }));
+      const series = [
+        { name: "ROC AUC", className: "auc", test: test.rocAuc, format: (v) => fixed(v, 3) },
+        { name: "Recall", className: "recall", test: test.recall, format: (v) => pct(v) },
+      ];
+      const chart = el("div", { className: "chart", id: "quality-chart" });
+      charts.host(chart, (width) => charts.lines(days, series, { width, label: `Live ROC AUC and recall of ${item.version} per day, against its test figures`, xTitle: "Day scored (UTC)" }));
+      const [[tn, fp], [fn, tp]] = test.confusionMatrix;
+      const cell = (v, format) => (v === null || v === undefined ? "–" : format(v));
+      const auc = (v) => fixed(v, 3);
+      const figures = [
+        ["Flights with an outcome", count.format(live.flights), count.format(tn + fp + fn + tp)],
+        ["Of them delayed", count.format(live.delayed), count.format(fn + tp)],
+        ["ROC AUC", cell(live.rocAuc, auc), auc(test.rocAuc)],
+        ["Recall", cell(live.recall, pct), pct(test.recall)],
+        ["Precision", cell(live.precision, pct), pct(test.precision)],
+        ["Accuracy", cell(live.accuracy, pct), pct(test.accuracy)],
+        ["F1", cell(live.f1, auc), auc(test.f1)],
+      ];
+      return el("div", { className: "split" },
+        el("figure", { className: "card", id: "quality-over-time" },
+          el("figcaption", { text: `Live ROC AUC and recall per day: ${item.version}` }),
+          chart,
+          el("p", { className: "hint", text: "Solid: the flights scored that day whose outcome was reported. Dashed: the same figure on the test flights. A day whose flights were all delayed (or none) has no ROC AUC." }),
+          el("details", {}, el("summary", { text: "The numbers" }),
+            el("table", { className: "data", id: "quality-table" },
+              el("thead", {}, el("tr", {}, ["Day", "Flights", "Delayed", "ROC AUC", "Recall", "Precision"].map((h, i) => el("th", { scope: "col", className: i ? "num" : null, text: h })))),
+              el("tbody", {}, days.map((d) => el("tr", {},
+                el("th", { scope: "row", text: d.label }),
+                el("td", { className: "num", text: count.format(d.live.flights) }),
+                el("td", { className: "num", text: count.format(d.live.delayed) }),
+                el("td", { className: "num", text: cell(d.live.rocAuc, auc) }),
+                el("td", { className: "num", text: cell(d.live.recall, pct) }),
+                el("td", { className: "num", text: cell(d.live.precision, pct) }))))))),
+        el("div", { className: "card", id: "quality-totals" },
+          el("h3", { text: "Live against test" }),
+          el("table", { className: "data live-test" },
+            el("thead", {}, el("tr", {}, el("td"), el("th", { scope: "col", className: "num", text: "Live" }), el("th", { scope: "col", className: "num", text: "Test" }))),
+            el("tbody", {}, figures.map(([name, l, t]) => el("tr", { "data-figure": name },
+              el("th", { scope: "row", text: name }), el("td", { className: "num live", text: l }), el("td", { className: "num test", text: t }))))),
+          confusion(live.confusionMatrix, "Confusion matrix (live flights)")));
+    },
+
+    async loadComparison() {
+      const target = $("#comparison");
+      const list = this.list;
+      const challenger = list?.items.find((i) => i.version === list.challenger);
+      if (!challenger) {
+        target.replaceChildren(el("p", { className: "placeholder", id: "no-challenger",
+          text: "No challenger is set. Press Make challenger on a version above: it then scores every job beside the champion, in the shadow, and this section compares the two on the same rows." }));
+        return;
+      }
+      const seq = ++this.comparisonSeq;
+      let response, body;
+      try {
+        ({ response, body } = await request(challenger.links.comparison, { cache: "no-store" }));
+      } catch (error) {
+        if (!error.connection && seq === this.comparisonSeq) target.replaceChildren(el("p", { className: "errors", text: "The comparison could not be loaded: " + error.message }));
+        return;
+      }
+      if (seq !== this.comparisonSeq) return;
+      if (!response.ok) {
+        target.replaceChildren(el("p", { className: "errors", role: "alert", text: problemText(body, response) }));
+        return;
+      }
+      target.replaceChildren(this.comparison(challenger, body));
+      charts.fit(target);
+    },
+
+    comparison(challenger, c) {
+      const served = c.served.length ? c.served : [this.list.champion];
+      const lead = el("p", { className: "lead" }, "Challenger ", el("code", { text: c.challenger }), ` (${challenger.card.algorithm}) against the served `,
+        ...served.flatMap((v, i) => [i ? ", " : "", el("code", { text: v })]), ", on the same job rows over the last 30 days.");
+      if (c.rows === 0) {
+        return el("div", {}, lead, el("p", { className: "placeholder", id: "comparison-empty" }, "No rows compared yet: the challenger scores every job submitted from now on. Upload a file under ",
+          el("a", { href: "#batch", text: "Batch" }), ", then press Refresh above."));
+      }
+      const points = (v) => (v === null || v === undefined ? "–" : fixed(v * 100, 1) + " points");
+      const mean = c.meanDifference ?? 0;
+      const tiles = el("ul", { className: "tiles", id: "comparison-tiles" },
+        tile("Rows compared", count.format(c.rows), "Job rows scored by both."),
+        tile("Same flag", c.agreementRate === null ? "–" : pct(c.agreementRate), `${count.format(c.agreements)} of ${count.format(c.rows)} rows flagged alike (delayed or not).`),
+        tile("Mean |difference|", points(c.meanAbsoluteDifference), "How far apart the two chances are, on average."),
+        tile("Median |difference|", points(c.medianAbsoluteDifference), "Half the rows differ by less."),
+        tile("95th percentile |difference|", points(c.p95AbsoluteDifference), "95% of the rows differ by less."));
+      const bins = c.histogram.map((n, i) => {
+        const from = -100 + 10 * i;
+        return { label: String(from), spoken: `${from} to ${from + 10} points`, value: n, title: `${from} to ${from + 10} points: ${count.format(n)} rows` };
+      });
+      const chart = el("div", { className: "chart", id: "comparison-chart" });
+      charts.host(chart, (width) => charts.columns(bins, {
+        width,
+        label: "Rows by the challenger's chance of a delay minus the served one, in bins of 10 percentage points",
+        xTitle: "Challenger minus served (points, bin start)",
+        yTitle: "Rows",
+      }));
+      const histogram = el("figure", { className: "card", id: "comparison-histogram" },
+        el("figcaption", { text: "How far the challenger's chances are from the served ones" }),
+        chart,
+        el("p", { className: "hint", id: "comparison-mean", text: "Left of 0 the challenger gives a lower chance of a delay than the served version, right of it a higher one. " +
+          (Math.abs(mean) < 0.0005 ? "On average the two are the same." : `On average its chance is ${points(Math.abs(mean))} ${mean > 0 ? "higher" : "lower"}.`) }),
+        el("details", {}, el("summary", { text: "The numbers" }),
+          el("table", { className: "data" },
+            el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Difference (points)" }), el("th", { scope: "col", className: "num", text: "Rows" }))),
+            el("tbody", {}, bins.map((b) => el("tr", {}, el("th", { scope: "row", text: b.spoken }), el("td", { className: "num", text: count.format(b.value) })))))));
+      const sq = c.servedQuality, cq = c.challengerQuality;
+      const cell = (v, format) => (v === null || v === undefined ? "–" : format(v));
+      const auc = (v) => fixed(v, 3);
+      const quality = sq.flights > 0
+        ? el("div", { className: "card", id: "comparison-quality" },
+          el("h3", { text: "On the compared rows with a reported outcome" }),
+          el("table", { className: "data side-by-side" },
+            el("thead", {}, el("tr", {}, el("td"),
+              el("th", { scope: "col", className: "num" }, "Served ", el("code", { text: served.join(", ") })),
+              el("th", { scope: "col", className: "num" }, "Challenger ", el("code", { text: c.challenger })))),
+            el("tbody", {}, [
+              ["Flights with an outcome", count.format(sq.flights), count.format(cq.flights)],
+              ["ROC AUC", cell(sq.rocAuc, auc), cell(cq.rocAuc, auc)],
+              ["Recall", cell(sq.recall, pct), cell(cq.recall, pct)],
+              ["Precision", cell(sq.precision, pct), cell(cq.precision, pct)],
+              ["Accuracy", cell(sq.accuracy, pct), cell(cq.accuracy, pct)],
+              ["F1", cell(sq.f1, auc), cell(cq.f1, auc)],
+            ].map(([name, a, b]) => el("tr", { "data-figure": name },
+              el("th", { scope: "row", text: name }), el("td", { className: "num served", text: a }), el("td", { className: "num challenger", text: b }))))))
+        : el("div", { className: "card", id: "comparison-quality" },
+          el("h3", { text: "Quality side by side" }),
+          el("p", { className: "placeholder", text: "None of the compared rows has a reported outcome yet. Upload an evaluation job (a file with a delayed column) or report outcomes for a job, and both versions' ROC AUC, recall and precision on those rows show here." }));
+      return el("div", {}, lead, tiles, el("div", { className: "split" }, histogram, quality));
+    },
+
+    /**
+     * The served card's figures after a promotion: the server's own rendering of them (GET /, which needs no key), so
+     * page and script never differ. Another process may answer that has not switched yet (it does within
+     * Model:RolePollInterval): then ask again shortly.
+     */
+    async refreshCard(version) {
+      if (this.refreshing === version) return;
+      this.refreshing = version;
+      try {
+        for (let attempt = 0; attempt < 8; attempt++) {
+          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+          let html;
+          try {
+            const response = await connection.watch(fetch("/", { cache: "no-store" }));
+            if (!response.ok) continue;
+            html = await response.text();
+          } catch {
+            continue;
+          }
+          const doc = new DOMParser().parseFromString(html, "text/html");
+          const fresh = readModelCard(doc);
+          if (fresh?.version !== version) continue;
+          this.swapCard(doc, fresh);
+          return;
+        }
+      } finally {
+        this.refreshing = null;
+      }
+    },
+
+    swapCard(doc, fresh) {
+      for (const id of ["model-summary", "model-details", "footer-model"]) {
+        const old = document.getElementById(id);
+        const next = doc.getElementById(id);
+        if (!old || !next) continue;
+        for (const chart of old.querySelectorAll(".chart")) charts.observer.unobserve(chart);
+        old.replaceWith(document.importNode(next, true));
+      }
+      $("#model-card").textContent = JSON.stringify(fresh);
+      card = fresh;
+      THRESHOLD = card.calibration?.decisionThreshold ?? 0.5;
+      charts.modelDrawn = false;
+      if (!$("#model").hidden) charts.drawModel();
+    },
+  };
+
+  /** A figure as the server renders PageHtml.Tile. */
+  function tile(name, value, hint) {
+    return el("li", { className: "tile" }, el("span", { className: "tile-value", text: value }), " ", el("span", { className: "tile-name", text: name }), " ", el("span", { className: "tile-hint", text: hint }));
+  }
+
+  /** A confusion matrix ([[tn, fp], [fn, tp]]) as the server renders the card's. */
+  function confusion(cm, caption) {
+    const [[tn, fp], [fn, tp]] = cm;
+    return el("figure", { className: "confusion-figure" },
+      el("figcaption", { text: caption }),
+      el("table", { className: "confusion" },
+        el("thead", {}, el("tr", {}, el("td"), el("th", { scope: "col", text: "Predicted on time" }), el("th", { scope: "col", text: "Predicted delayed" }))),
+        el("tbody", {},
+          el("tr", {}, el("th", { scope: "row", text: "Were on time" }), el("td", { className: "right", text: count.format(tn) }), el("td", { className: "wrong", text: count.format(fp) })),
+          el("tr", {}, el("th", { scope: "row", text: "Were delayed" }), el("td", { className: "wrong", text: count.format(fn) }), el("td", { className: "right", text: count.format(tp) })))));
+  }
+
   // ---------------------------------------------------------------- charts
 
   /**
@@ -1084,7 +1495,7 @@
       const y = (v) => top + plotH - (v / ceiling) * plotH;
       const slot = plotW / cols.length;
       const format = (v) => (percent ? pct(v, 0) : count.format(Math.round(v)));
-      const chart = svg("svg", { class: "chart-svg", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `${label}: ${cols.map((c) => `${c.label} ${format(c.value)}`).join(", ")}.` });
+      const chart = svg("svg", { class: "chart-svg", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `${label}: ${cols.map((c) => `${c.spoken || c.label} ${format(c.value)}`).join(", ")}.` });
       for (let v = 0; v <= ceiling + step / 2; v += step) {
         chart.append(
           svg("line", { class: "grid", x1: left, x2: width - right, y1: y(v), y2: y(v) }),
@@ -1106,6 +1517,66 @@
       }
       if (xTitle) chart.append(svg("text", { class: "axis-title", x: left + plotW / 2, y: height - 6, "text-anchor": "middle", text: xTitle }));
       if (yTitle) chart.append(svg("text", { class: "axis-title", x: 14, y: top + plotH / 2, "text-anchor": "middle", transform: `rotate(-90 14 ${top + plotH / 2})`, text: yTitle }));
+      return chart;
+    },
+
+    /**
+     * Figures over time on a 0..1 scale: per series a solid line through its points (a null leaves a gap), each
+     * point marked (circles, then squares, so the series differ without colour), and its reference value as a
+     * dashed line in the same colour; a legend under the plot says which is which.
+     */
+    lines(points, series, { width, label, xTitle }) {
+      const narrow = width < 480;
+      const left = 48, right = 12, top = 12, plotH = narrow ? 150 : 180;
+      const legendTop = top + plotH + 30 + (xTitle ? 20 : 0);
+      const height = legendTop + series.length * 20 + 4;
+      const plotW = width - left - right;
+      const slot = plotW / Math.max(1, points.length);
+      const x = (i) => left + (i + 0.5) * slot;
+      const y = (v) => top + plotH - v * plotH;
+      const spoken = (s, v) => (v === null || v === undefined ? "none" : s.format(v));
+      const chart = svg("svg", { class: "chart-svg lines", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
+        "aria-label": `${label}. Test: ${series.map((s) => `${s.name} ${spoken(s, s.test)}`).join(", ")}. ` +
+          `${points.map((p) => `${p.label}: ${series.map((s, k) => `${s.name} ${spoken(s, p.values[k])}`).join(", ")}, ${count.format(p.flights)} flights`).join("; ")}.` });
+      for (const v of [0, 0.25, 0.5, 0.75, 1]) {
+        chart.append(
+          svg("line", { class: "grid", x1: left, x2: width - right, y1: y(v), y2: y(v) }),
+          svg("text", { class: "axis", x: left - 6, y: y(v), "text-anchor": "end", "dominant-baseline": "middle", text: fixed(v, 2) }));
+      }
+      // Labels about 60 px apart at most: every day on a wide screen, every few on a phone.
+      const every = Math.max(1, Math.ceil(60 / slot));
+      points.forEach((p, i) => {
+        if (i % every === 0) chart.append(svg("text", { class: "axis", x: x(i), y: top + plotH + 16, "text-anchor": "middle", text: p.label }));
+      });
+      series.forEach((s, k) => {
+        if (s.test !== null && s.test !== undefined) chart.append(svg("line", { class: `test-line ${s.className}`, x1: left, x2: width - right, y1: y(s.test), y2: y(s.test) }));
+        let run = [];
+        const flush = () => {
+          if (run.length > 1) chart.append(svg("polyline", { class: `line ${s.className}`, points: run.join(" ") }));
+          run = [];
+        };
+        points.forEach((p, i) => {
+          const v = p.values[k];
+          if (v === null || v === undefined) {
+            flush();
+            return;
+          }
+          run.push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+          const title = svg("title", { text: `${p.label}: ${s.name} ${s.format(v)} (${count.format(p.flights)} flights; test ${spoken(s, s.test)})` });
+          chart.append(k % 2 === 0
+            ? svg("circle", { class: `dot ${s.className}`, cx: x(i), cy: y(v), r: 4.5 }, title)
+            : svg("rect", { class: `dot ${s.className}`, x: x(i) - 4, y: y(v) - 4, width: 8, height: 8 }, title));
+        });
+        flush();
+        const ly = legendTop + k * 20 + 8;
+        chart.append(svg("g", { class: "legend" },
+          svg("line", { class: `line ${s.className}`, x1: left, x2: left + 22, y1: ly, y2: ly }),
+          k % 2 === 0 ? svg("circle", { class: `dot ${s.className}`, cx: left + 11, cy: ly, r: 4 }) : svg("rect", { class: `dot ${s.className}`, x: left + 7, y: ly - 4, width: 8, height: 8 }),
+          svg("text", { class: "axis", x: left + 28, y: ly, "dominant-baseline": "middle", text: `live ${s.name}` }),
+          svg("line", { class: `test-line ${s.className}`, x1: left + 130, x2: left + 152, y1: ly, y2: ly }),
+          svg("text", { class: "axis", x: left + 158, y: ly, "dominant-baseline": "middle", text: `test ${spoken(s, s.test)}` })));
+      });
+      if (xTitle) chart.append(svg("text", { class: "axis-title", x: left + plotW / 2, y: top + plotH + 36, "text-anchor": "middle", text: xTitle }));
       return chart;
     },
 
@@ -1211,6 +1682,7 @@
     setUpPredict();
     setUpBatch();
     jobs.setUp();
+    models.setUp();
     route(false);
     window.addEventListener("hashchange", () => route(true));
     // Ask for the key (when keys are on) at once rather than at the first click.

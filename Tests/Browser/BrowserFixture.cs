@@ -13,18 +13,26 @@ namespace FlightDelay.Tests.Browser;
 /// Chromium driven by Playwright. A browser cannot reach the in-process test server, hence Kestrel. Small chunks,
 /// scored one at a time, so that a job's progress can be watched and a big job is still running when canceled.
 /// </summary>
-public sealed class BrowserFixture : IAsyncLifetime
+public class BrowserFixture : IAsyncLifetime
 {
+    public BrowserFixture()
+        : this(factory => factory)
+    {
+    }
+
+    /// <summary>A fixture whose API has settings of its own (a test class that must not share the others' host).</summary>
+    protected BrowserFixture(Func<ApiFactory, ApiFactory> configure) => Factory = configure(new ApiFactory()
+        .With("Jobs:ChunkSize", "100")
+        .With("Jobs:ConcurrentChunks", "1")
+        // Small enough that a test can hand the page a bigger file (the page checks the size before uploading).
+        .With("Jobs:MaxUploadBytes", "20000000"));
+
     /// <summary>Debian's package; Playwright's own browser download does not work on these machines.</summary>
     public const string ChromiumPath = "/usr/bin/chromium";
 
     private IPlaywright? _playwright;
 
-    public ApiFactory Factory { get; } = new ApiFactory()
-        .With("Jobs:ChunkSize", "100")
-        .With("Jobs:ConcurrentChunks", "1")
-        // Small enough that a test can hand the page a bigger file (the page checks the size before uploading).
-        .With("Jobs:MaxUploadBytes", "20000000");
+    public ApiFactory Factory { get; }
 
     public Uri BaseAddress { get; private set; } = null!;
 

@@ -11,6 +11,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Playwright;
+using static FlightDelay.Tests.Browser.PageChecks;
 using static Microsoft.Playwright.Assertions;
 
 namespace FlightDelay.Tests.Browser;
@@ -517,36 +518,5 @@ public sealed partial class PageBrowserTests
         Assert.True(box.Y - (zone.Y + zone.Height) < 200, $"{box.Y - (zone.Y + zone.Height)} px under the drop zone");
         // One column (a phone): the formats card comes after it; two columns: beside it.
         Assert.True(formats.X > box.X + box.Width - 1 || formats.Y >= box.Y + box.Height, "the formats card is between the drop zone and the message");
-    }
-
-    private static async Task AssertFitsThePhoneAsync(IPage page) =>
-        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways");
-
-    /// <summary>Every visible chart text renders at least this many CSS pixels tall: its font size times the SVG's scale.</summary>
-    private static async Task AssertChartTextAtLeastAsync(IPage page, double pixels)
-    {
-        var sizes = await page.EvaluateAsync<JsonElement>("""
-            () => [...document.querySelectorAll("svg.chart-svg")].filter((s) => s.checkVisibility()).flatMap((s) => {
-              const scale = s.getBoundingClientRect().width / s.viewBox.baseVal.width;
-              return [...s.querySelectorAll("text")].map((t) => ({ text: t.textContent, size: parseFloat(getComputedStyle(t).fontSize) * scale }));
-            })
-            """);
-        var all = sizes.EnumerateArray().Select(s => (Text: s.GetProperty("text").GetString(), Size: s.GetProperty("size").GetDouble())).ToList();
-        Assert.NotEmpty(all);
-        var small = all.Where(s => s.Size < pixels).ToList();
-        Assert.True(small.Count == 0, "chart text under " + pixels + " px: " + string.Join(", ", small.Take(10).Select(s => $"'{s.Text}' {s.Size:0.0}px")));
-    }
-
-    /// <summary>Links and buttons that show text have an accessible name that starts with it (WCAG 2.5.3, label in name).</summary>
-    private static async Task AssertAccessibleNamesStartWithTheirTextAsync(IPage page)
-    {
-        var mismatches = await page.EvaluateAsync<string[]>("""
-            () => [...document.querySelectorAll("a, button")].filter((e) => e.checkVisibility()).flatMap((e) => {
-              const text = e.innerText.trim().replace(/\s+/g, " ");
-              const label = e.getAttribute("aria-label") ?? (e.getAttribute("aria-labelledby") ? e.getAttribute("aria-labelledby").split(" ").map((id) => document.getElementById(id)?.innerText || "").join(" ") : null);
-              return text && label !== null && !label.trim().toLowerCase().startsWith(text.toLowerCase()) ? [`"${text}" is named "${label}"`] : [];
-            })
-            """);
-        Assert.True(mismatches.Length == 0, string.Join("\n", mismatches));
     }
 }

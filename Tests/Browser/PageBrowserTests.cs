@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using FlightDelay.Scoring;
 using FlightDelay.Tests.Support;
 using Microsoft.Playwright;
+using static FlightDelay.Tests.Browser.PageChecks;
 using static Microsoft.Playwright.Assertions;
 
 namespace FlightDelay.Tests.Browser;
@@ -405,41 +406,6 @@ public sealed partial class PageBrowserTests(BrowserFixture browser) : IClassFix
           new MutationObserver(record).observe(document.querySelector("#current-job"), { subtree: true, childList: true, attributes: true, characterData: true });
         }
         """);
-
-    /// <summary>
-    /// Fails for visible text whose colour has too little contrast with what is behind it (WCAG AA: 4.5:1, 3:1 for
-    /// large text). The background is the nearest ancestor's opaque background colour.
-    /// </summary>
-    private static async Task AssertReadableAsync(IPage page)
-    {
-        var failures = await page.EvaluateAsync<string[]>("""
-            () => {
-              const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
-              const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
-                .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
-              const background = (node) => {
-                for (let n = node; n; n = n.parentElement) {
-                  const c = rgb(getComputedStyle(n).backgroundColor);
-                  if (c.length === 3 || c[3] > 0.9) return c.slice(0, 3);
-                }
-                return [255, 255, 255];
-              };
-              const failures = [];
-              const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-              while (walker.nextNode()) {
-                const node = walker.currentNode.parentElement;
-                if (!walker.currentNode.textContent.trim() || node.closest("svg, [hidden], .visually-hidden") || !node.checkVisibility()) continue;
-                const style = getComputedStyle(node);
-                const [a, b] = [lum(rgb(style.color).slice(0, 3)), lum(background(node))];
-                const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-                const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.6 && Number(style.fontWeight) >= 700);
-                if (ratio < (large ? 3 : 4.5)) failures.push(`${ratio.toFixed(2)}: "${walker.currentNode.textContent.trim().slice(0, 40)}" in <${node.tagName.toLowerCase()} class="${node.className}">`);
-              }
-              return failures;
-            }
-            """);
-        Assert.True(failures.Length == 0, "Text with too little contrast:\n" + string.Join("\n", failures));
-    }
 
     private async Task<int> JobCountAsync()
     {
