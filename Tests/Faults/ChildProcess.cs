@@ -96,6 +96,9 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>SIGINT, as Ctrl+C in a terminal sends it.</summary>
     public void Interrupt() => Signal(2);
 
+    /// <summary>SIGTERM, as Kubernetes and Docker stop a container: the host's graceful shutdown.</summary>
+    public void Terminate() => Signal(15);
+
     /// <summary>SIGSTOP: the process freezes holding whatever it holds (leases, unacknowledged messages, connections).</summary>
     public void Pause() => Signal(19);
 
