@@ -22,9 +22,8 @@ public sealed class ClientRetryTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        // 500-row chunks scored one at a time: a big job is still running when its 202 comes, though chunks are scored
-        // while the upload streams.
-        _factory = new ApiFactory().With("Jobs:ChunkSize", "500").With("Jobs:ConcurrentChunks", "1");
+        // One chunk out at a time (Jobs:DispatchWindow), so the cancel test can hold the window and keep its job queued.
+        _factory = new ApiFactory().With("Jobs:ChunkSize", "500").With("Jobs:ConcurrentChunks", "1").With("Jobs:DispatchWindow", "1");
         _ = _factory.Server;
         var services = new ServiceCollection();
         services.AddFlightDelayClient(o =>
@@ -73,7 +72,9 @@ public sealed class ClientRetryTests : IAsyncLifetime
     public async Task A_cancel_whose_answer_is_lost_is_not_sent_again()
     {
         var csv = Path.Combine(_folder, "flights.csv");
-        await File.WriteAllTextAsync(csv, JobApi.Csv(JobApi.Flights(300_000)));
+        await File.WriteAllTextAsync(csv, JobApi.Csv(JobApi.Flights(3_000)));
+        // Its chunks wait behind a chunk held in the owner's one window slot: the job is queued when the cancel arrives.
+        await using var hold = await WindowHold.StartAsync(_factory.Services);
         var submitted = await _client.SubmitFileAsync(csv);
         _faults.DropAnswerOf(HttpMethod.Post, $"/v1/jobs/{submitted.Job.Id}/cancel");
 

@@ -175,42 +175,14 @@ public sealed class ClientRoundTripTests : IAsyncLifetime
         await File.WriteAllTextAsync(csv, JobApi.Csv(JobApi.Flights(100_000)));
         // The owner's one window slot is held by a chunk a live worker leased, so none of the job's chunks is sent: it
         // is still queued when the cancel arrives, however fast the upload and the scoring are.
-        var blocker = Guid.CreateVersion7();
-        await WithDbAsync(async db =>
-        {
-            var now = DateTime.UtcNow;
-            db.Jobs.Add(new Job { Id = blocker, Status = JobStatus.Running, CreatedAt = now, StartedAt = now, ChunkSize = 500, ChunkCount = 1, TotalRows = 500, Owner = "" });
-            db.Chunks.Add(new JobChunk
-            {
-                JobId = blocker, ChunkIndex = 0, FirstRow = 1, RowCount = 500, Status = ChunkStatus.Leased, Attempts = 1,
-                LeaseToken = Guid.NewGuid(), WorkerId = "held-by-the-test", LeaseExpiresAt = now.AddHours(1), DispatchedAt = now,
-            });
-            await db.SaveChangesAsync();
-        });
-        try
-        {
-            var submitted = await Client.SubmitFileAsync(csv);
-            var canceled = await Client.CancelAsync(submitted.Job.Id);
-            var final = await Client.WaitAsync(submitted.Job.Id);
+        await using var hold = await WindowHold.StartAsync(_factory.Services);
+        var submitted = await Client.SubmitFileAsync(csv);
+        var canceled = await Client.CancelAsync(submitted.Job.Id);
+        var final = await Client.WaitAsync(submitted.Job.Id);
 
-            Assert.Equal(JobStatuses.Canceled, canceled.Status);
-            Assert.Equal(JobStatuses.Canceled, final.Status);
-            Assert.True(final.IsFinal);
-        }
-        finally
-        {
-            await WithDbAsync(async db =>
-            {
-                await db.Chunks.Where(c => c.JobId == blocker).ExecuteDeleteAsync();
-                await db.Jobs.Where(j => j.Id == blocker).ExecuteDeleteAsync();
-            });
-        }
-    }
-
-    private async Task WithDbAsync(Func<FlightDelay.Persistence.JobsDbContext, Task> work)
-    {
-        await using var scope = _factory.Services.CreateAsyncScope();
-        await work(scope.ServiceProvider.GetRequiredService<FlightDelay.Persistence.JobsDbContext>());
+        Assert.Equal(JobStatuses.Canceled, canceled.Status);
+        Assert.Equal(JobStatuses.Canceled, final.Status);
+        Assert.True(final.IsFinal);
     }
 
     private static async Task WriteUploadAsync(string path, string extension, (string Airline, string FlightType, int Month)[] flights)
