@@ -277,6 +277,19 @@ public sealed class ModelRegistry : IModelDeployment, IDisposable
     /// </summary>
     public async Task<PromoteOutcome> PromoteAsync(string version, bool force, CancellationToken cancellationToken)
     {
+        await _roles.WaitAsync(cancellationToken);
+        try
+        {
+            return await PromoteLockedAsync(version, force, cancellationToken);
+        }
+        finally
+        {
+            _roles.Release();
+        }
+    }
+
+    private async Task<PromoteOutcome> PromoteLockedAsync(string version, bool force, CancellationToken cancellationToken)
+    {
         var tolerance = _options.CurrentValue.PromotionTolerance;
         for (var attempt = 1; ; attempt++)
         {
@@ -321,13 +334,23 @@ public sealed class ModelRegistry : IModelDeployment, IDisposable
     {
         if (!_seeded) await DeployAsync(null, cancellationToken);
 
-        await using var scope = _scopes.CreateAsyncScope();
-        var roles = await scope.ServiceProvider.GetRequiredService<JobsDbContext>().Models.AsNoTracking()
-            .Where(m => m.Role != null).Select(m => new { m.Role, m.Version }).ToListAsync(cancellationToken);
-        var champion = roles.FirstOrDefault(r => r.Role == ModelRoles.Champion)?.Version;
-        if (champion is not null && champion != _championSeen) await ServeAsync(champion, cancellationToken);
-        var challenger = roles.FirstOrDefault(r => r.Role == ModelRoles.Challenger)?.Version;
-        if (challenger != _current.Challenger?.Version) await ChallengeAsync(challenger, cancellationToken);
+        // Read and applied under the lock this process's own role changes hold from commit to apply, so a read made
+        // before one of them commits is never applied after it (it would undo it until the next poll).
+        await _roles.WaitAsync(cancellationToken);
+        try
+        {
+            await using var scope = _scopes.CreateAsyncScope();
+            var roles = await scope.ServiceProvider.GetRequiredService<JobsDbContext>().Models.AsNoTracking()
+                .Where(m => m.Role != null).Select(m => new { m.Role, m.Version }).ToListAsync(cancellationToken);
+            var champion = roles.FirstOrDefault(r => r.Role == ModelRoles.Champion)?.Version;
+            if (champion is not null && champion != _championSeen) await ServeAsync(champion, cancellationToken);
+            var challenger = roles.FirstOrDefault(r => r.Role == ModelRoles.Challenger)?.Version;
+            if (challenger != _current.Challenger?.Version) await ChallengeAsync(challenger, cancellationToken);
+        }
+        finally
+        {
+            _roles.Release();
+        }
     }
 
     /// <summary>
@@ -342,6 +365,19 @@ public sealed class ModelRegistry : IModelDeployment, IDisposable
         ChangeRoleAsync(version, null, cancellationToken);
 
     private async Task<RoleChange> ChangeRoleAsync(string version, string? role, CancellationToken cancellationToken)
+    {
+        await _roles.WaitAsync(cancellationToken);
+        try
+        {
+            return await ChangeRoleLockedAsync(version, role, cancellationToken);
+        }
+        finally
+        {
+            _roles.Release();
+        }
+    }
+
+    private async Task<RoleChange> ChangeRoleLockedAsync(string version, string? role, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -371,7 +407,7 @@ public sealed class ModelRegistry : IModelDeployment, IDisposable
         }
     }
 
-    /// <summary>Scores <paramref name="version"/> in the shadow in this process from now on (null: no challenger).</summary>
+    /// <summary>Scores <paramref name="version"/> in the shadow in this process from now on (null: no challenger). Called holding <c>_roles</c>.</summary>
     private async Task ChallengeAsync(string? version, CancellationToken cancellationToken)
     {
         var model = version is null ? null
@@ -416,25 +452,17 @@ public sealed class ModelRegistry : IModelDeployment, IDisposable
         }
     }
 
-    /// <summary>Serves <paramref name="version"/> as this process's champion, loading it first; serialized so two switches never interleave.</summary>
+    /// <summary>Serves <paramref name="version"/> as this process's champion, loading it first. Called holding <c>_roles</c>, so two switches never interleave.</summary>
     private async Task ServeAsync(string version, CancellationToken cancellationToken)
     {
-        await _roles.WaitAsync(cancellationToken);
-        try
+        var model = await FindAsync(version, cancellationToken)
+            ?? throw new InvalidOperationException($"Model {version} is the registry's champion but its row could not be read.");
+        if (_current.Model.Version != version)
         {
-            var model = await FindAsync(version, cancellationToken)
-                ?? throw new InvalidOperationException($"Model {version} is the registry's champion but its row could not be read.");
-            if (_current.Model.Version != version)
-            {
-                var before = _current.Swap(model);
-                _logger.LogInformation("Serving champion {Version} ({Algorithm}); was {Before}", version, model.Card.Algorithm, before.Version);
-            }
-            _championSeen = version;
+            var before = _current.Swap(model);
+            _logger.LogInformation("Serving champion {Version} ({Algorithm}); was {Before}", version, model.Card.Algorithm, before.Version);
         }
-        finally
-        {
-            _roles.Release();
-        }
+        _championSeen = version;
     }
 
     public void Dispose()
