@@ -138,7 +138,7 @@ public static class ModelRegistryEndpoints
     internal static async Task<Results<Ok<ModelVersionView>, ProblemHttpResult>> Get(string version, ModelRegistry registry, CancellationToken cancellationToken) =>
         await registry.GetAsync(version, cancellationToken) is { } entry
             ? TypedResults.Ok(View(entry))
-            : Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them).");
+            : UnknownVersion(version);
 
     internal static async Task<Results<Ok<ModelQualityView>, ProblemHttpResult>> Quality(
         string version,
@@ -155,11 +155,10 @@ public static class ModelRegistryEndpoints
             _ => null,
         };
         if (width is null) return Problems.BadRequest($"bucket must be 'hour', 'day' (the default) or 'week', not '{bucket}'.");
-        var until = to ?? clock.GetUtcNow();
-        var since = from ?? until.AddDays(-30);
-        if (since >= until) return Problems.BadRequest("'from' must be before 'to'.");
+        var (since, until, badSpan) = Span(from, to, clock);
+        if (badSpan is not null) return badSpan;
         if (await registry.GetAsync(version, cancellationToken) is not { } entry)
-            return Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them).");
+            return UnknownVersion(version);
 
         var live = await groundTruth.MeasureAsync(version, since.UtcDateTime, until.UtcDateTime, width.Value, cancellationToken);
         return TypedResults.Ok(new ModelQualityView(version, since, until, (bucket ?? "day").ToLowerInvariant(), entry.Card.Metrics, QualityView.Of(live.Total),
@@ -172,11 +171,10 @@ public static class ModelRegistryEndpoints
         [FromQuery(Name = "to"), Description("End of the span, excluded (ISO 8601); default now.")] DateTimeOffset? to,
         ModelRegistry registry, GroundTruth groundTruth, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var until = to ?? clock.GetUtcNow();
-        var since = from ?? until.AddDays(-30);
-        if (since >= until) return Problems.BadRequest("'from' must be before 'to'.");
+        var (since, until, badSpan) = Span(from, to, clock);
+        if (badSpan is not null) return badSpan;
         if (await registry.GetAsync(version, cancellationToken) is null)
-            return Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them).");
+            return UnknownVersion(version);
         var c = await groundTruth.CompareAsync(version, since.UtcDateTime, until.UtcDateTime, cancellationToken);
         return TypedResults.Ok(new ModelComparisonView(c.Challenger, c.Served, since, until, c.Rows, c.Agreements, c.AgreementRate, c.MeanDifference,
             c.MeanAbsoluteDifference, c.MedianAbsoluteDifference, c.P95AbsoluteDifference, c.Histogram, QualityView.Of(c.ServedQuality), QualityView.Of(c.ChallengerQuality)));
@@ -191,7 +189,7 @@ public static class ModelRegistryEndpoints
     private static async Task<Results<Ok<ModelVersionView>, ProblemHttpResult>> RoleChangedAsync(string version, Task<RoleChange> change) =>
         (await change) switch
         {
-            { Result: RoleChangeResult.NotFound } => Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them)."),
+            { Result: RoleChangeResult.NotFound } => UnknownVersion(version),
             { Result: RoleChangeResult.IsChampion } => Problems.Conflict($"{version} is the champion; promote another version first."),
             { Model: { } model } => TypedResults.Ok(View(model)),
             _ => throw new InvalidOperationException("A role change without its model."),
@@ -204,7 +202,7 @@ public static class ModelRegistryEndpoints
     {
         if (hours is < 1 or > 720) return Problems.BadRequest($"hours must be from 1 to 720 (30 days), not {hours}.");
         if (await registry.GetAsync(version, cancellationToken) is not { } entry)
-            return Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them).");
+            return UnknownVersion(version);
         if (entry.Card.Training is not { } training)
             return TypedResults.Problem($"{version}'s card has no training statistics (it predates them): there is nothing to compare its inputs with.",
                 statusCode: StatusCodes.Status409Conflict, title: "No training statistics.");
@@ -225,7 +223,7 @@ public static class ModelRegistryEndpoints
         var outcome = await registry.PromoteAsync(version, force ?? false, cancellationToken);
         return outcome.Result switch
         {
-            PromoteResult.NotFound => Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them)."),
+            PromoteResult.NotFound => UnknownVersion(version),
             PromoteResult.BelowChampion => TypedResults.Problem(
                 $"{version}'s test ROC AUC {outcome.Model!.Card.Metrics.RocAuc:0.####} is more than {outcome.Tolerance} below the champion {outcome.Champion}'s " +
                 $"{outcome.ChampionRocAuc:0.####}; promote with ?force=true to override.",
@@ -241,6 +239,18 @@ public static class ModelRegistryEndpoints
             _ => TypedResults.Ok(View(outcome.Model!)),
         };
     }
+
+    /// <summary>The span a <c>from</c>/<c>to</c> query names: by default the 30 days before now; a 400 when it is empty.</summary>
+    private static (DateTimeOffset Since, DateTimeOffset Until, ProblemHttpResult? Problem) Span(DateTimeOffset? from, DateTimeOffset? to, TimeProvider clock)
+    {
+        var until = to ?? clock.GetUtcNow();
+        var since = from ?? until.AddDays(-30);
+        return (since, until, since >= until ? Problems.BadRequest("'from' must be before 'to'.") : null);
+    }
+
+    /// <summary>404: <paramref name="version"/> is not in the registry.</summary>
+    private static ProblemHttpResult UnknownVersion(string version) =>
+        Problems.NotFound($"'{version}' is not a registered model version (GET /v1/models lists them).");
 
     private static ModelVersionView View(ModelEntry entry) =>
         new(entry.Version, entry.Role, entry.Source, new DateTimeOffset(entry.RegisteredAt, TimeSpan.Zero),

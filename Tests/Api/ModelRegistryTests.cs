@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using FlightDelay.Processing.Models;
 using FlightDelay.Scoring;
@@ -73,8 +71,8 @@ public sealed class ModelRegistryTests : IDisposable
     public async Task Only_an_admin_key_may_promote()
     {
         await using var factory = new ApiFactory()
-            .With("ApiKeys:Keys:0:Id", "client").With("ApiKeys:Keys:0:Hash", Hash(ClientKey))
-            .With("ApiKeys:Keys:1:Id", "ops").With("ApiKeys:Keys:1:Hash", Hash(AdminKey)).With("ApiKeys:Keys:1:Admin", "true");
+            .With("ApiKeys:Keys:0:Id", "client").With("ApiKeys:Keys:0:Hash", ApiFactory.KeyHash(ClientKey))
+            .With("ApiKeys:Keys:1:Id", "ops").With("ApiKeys:Keys:1:Hash", ApiFactory.KeyHash(AdminKey)).With("ApiKeys:Keys:1:Admin", "true");
         using var client = factory.CreateClient();
         await RegisterAlternativeAsync(factory);
         var promote = $"/v1/models/{_alternative.Version}/promote?force=true";
@@ -161,7 +159,6 @@ public sealed class ModelRegistryTests : IDisposable
         return client.SendAsync(request);
     }
 
-    private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
     public void Dispose()
     {

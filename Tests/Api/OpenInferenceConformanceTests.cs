@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Reflection;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -423,7 +422,7 @@ public class OpenInferenceGuardedErrorConformanceTests : IAsyncLifetime
     private const string Key = "fd_v2-conformance-key-0123456789ab";
     private readonly ApiFactory _factory = new ApiFactory()
         .With("ApiKeys:Keys:0:Id", "kserve-client")
-        .With("ApiKeys:Keys:0:Hash", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Key))))
+        .With("ApiKeys:Keys:0:Hash", ApiFactory.KeyHash(Key))
         .With("RateLimiting:RequestsPerSecond", "1")
         .With("RateLimiting:Burst", "1");
 

@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using FlightDelay.Tests.Support;
@@ -387,7 +386,7 @@ public class OpenInferenceTests(ApiFactory factory) : IClassFixture<ApiFactory>
     {
         const string key = "fd_v2-test-key-0123456789abcdef";
         await using var secured = new ApiFactory().With("ApiKeys:Keys:0:Id", "kserve-client")
-            .With("ApiKeys:Keys:0:Hash", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))));
+            .With("ApiKeys:Keys:0:Hash", ApiFactory.KeyHash(key));
         var anonymous = secured.CreateClient();
         var client = secured.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", key);

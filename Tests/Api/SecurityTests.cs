@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using FlightDelay.Tests.Support;
@@ -26,10 +25,9 @@ public sealed class SecurityTests : IAsyncLifetime
     public async Task DisposeAsync() => await _factory.DisposeAsync();
 
     private static ApiFactory WithKeys(ApiFactory factory) => factory
-        .With("ApiKeys:Keys:0:Id", "alpha").With("ApiKeys:Keys:0:Hash", Hash(AlphaKey))
-        .With("ApiKeys:Keys:1:Id", "beta").With("ApiKeys:Keys:1:Hash", Hash(BetaKey));
+        .With("ApiKeys:Keys:0:Id", "alpha").With("ApiKeys:Keys:0:Hash", ApiFactory.KeyHash(AlphaKey))
+        .With("ApiKeys:Keys:1:Id", "beta").With("ApiKeys:Keys:1:Hash", ApiFactory.KeyHash(BetaKey));
 
-    private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
     private HttpClient Client(string? key)
     {

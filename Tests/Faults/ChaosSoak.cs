@@ -186,9 +186,9 @@ public sealed class ChaosSoak(FaultServices services, ChaosSettings settings, Ac
             await StartWorkerAsync(waitReady: false);
         }
         if (_api.HasExited) await StartApiAsync(waitReady: false);
-        await WaitReadyAsync(_api);
+        await _api.WaitReadyAsync(TimeSpan.FromMinutes(3));
         lock (_workers) workers = [.. _workers];
-        foreach (var worker in workers) await WaitReadyAsync(worker);
+        foreach (var worker in workers) await worker.WaitReadyAsync(TimeSpan.FromMinutes(3));
     }
 
     private async Task StartApiAsync(bool waitReady)
@@ -196,7 +196,7 @@ public sealed class ChaosSoak(FaultServices services, ChaosSettings settings, Ac
         var api = ChildProcess.Start("FlightDelay.Api.dll", new Dictionary<string, string>(_config) { ["Database:MigrateOnStart"] = "true" }, "chaos-api");
         lock (_all) _all.Add(api);
         _api = api;
-        if (waitReady) await WaitReadyAsync(api);
+        if (waitReady) await api.WaitReadyAsync(TimeSpan.FromMinutes(3));
     }
 
     private async Task StartWorkerAsync(bool waitReady)
@@ -204,18 +204,7 @@ public sealed class ChaosSoak(FaultServices services, ChaosSettings settings, Ac
         var worker = ChildProcess.Start("FlightDelay.Worker.dll", _config, "chaos-worker");
         lock (_all) _all.Add(worker);
         lock (_workers) _workers.Add(worker);
-        if (waitReady) await WaitReadyAsync(worker);
-    }
-
-    private static async Task WaitReadyAsync(ChildProcess process)
-    {
-        using var http = new HttpClient { BaseAddress = new Uri(process.BaseAddress), Timeout = TimeSpan.FromSeconds(10) };
-        await Poll.UntilAsync(async () =>
-        {
-            if (process.HasExited) throw new InvalidOperationException($"process exited; log: {await File.ReadAllTextAsync(process.LogPath)}");
-            try { return (await http.GetAsync("/health/ready")).StatusCode; }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException) { return HttpStatusCode.ServiceUnavailable; }
-        }, s => s == HttpStatusCode.OK, TimeSpan.FromMinutes(3), $"{process.LogPath} to be ready");
+        if (waitReady) await worker.WaitReadyAsync(TimeSpan.FromMinutes(3));
     }
 
     // ─── clients ─────────────────────────────────────────────────────────────────────────────────────────

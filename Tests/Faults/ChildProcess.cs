@@ -116,6 +116,21 @@ public sealed class ChildProcess : IAsyncDisposable
     private static extern int kill(int pid, int sig);
 #pragma warning restore CA5392, SYSLIB1054
 
+    /// <summary>
+    /// Polls <c>/health/ready</c> until it answers 200, within <paramref name="timeout"/>; fails at once, with the
+    /// process's log, if the process exits meanwhile. A request that cannot connect or times out counts as not ready.
+    /// </summary>
+    public async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(BaseAddress), Timeout = TimeSpan.FromSeconds(10) };
+        await Support.Poll.UntilAsync(async () =>
+        {
+            if (HasExited) throw new InvalidOperationException($"process exited; log: {await File.ReadAllTextAsync(LogPath)}");
+            try { return (await http.GetAsync("/health/ready")).StatusCode; }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException) { return System.Net.HttpStatusCode.ServiceUnavailable; }
+        }, s => s == System.Net.HttpStatusCode.OK, timeout, $"{LogPath} to be ready");
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);

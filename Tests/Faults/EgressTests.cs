@@ -72,11 +72,7 @@ public sealed class EgressTests(ChaosServices services) : IClassFixture<ChaosSer
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(api.BaseAddress) };
-            await Poll.UntilAsync(async () =>
-            {
-                try { return (await http.GetAsync("/health/ready")).StatusCode; }
-                catch (HttpRequestException) { return HttpStatusCode.ServiceUnavailable; }
-            }, s => s == HttpStatusCode.OK, TimeSpan.FromMinutes(2), "the API to be ready");
+            await api.WaitReadyAsync(TimeSpan.FromMinutes(2));
             var id = await http.SubmitAsync(JobApi.Csv(JobApi.Flights(3000)), callbackUrl: receiver.Url);
             await http.WaitForCallbackAsync(id, "delivered");
         }

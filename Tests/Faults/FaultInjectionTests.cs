@@ -208,7 +208,7 @@ public sealed class FaultInjectionTests(FaultServices services, ITestOutputHelpe
             Api = ChildProcess.Start("FlightDelay.Api.dll", new Dictionary<string, string>(settings) { ["Database:MigrateOnStart"] = "true" }, "api");
             _all.Add(Api);
             Http = new HttpClient { BaseAddress = new Uri(Api.BaseAddress), Timeout = TimeSpan.FromSeconds(30) };
-            await WaitReadyAsync(Api);
+            await Api.WaitReadyAsync(Recovery);
         }
 
         public async Task StartWorkerAsync()
@@ -216,18 +216,7 @@ public sealed class FaultInjectionTests(FaultServices services, ITestOutputHelpe
             var worker = ChildProcess.Start("FlightDelay.Worker.dll", settings, "worker");
             Workers.Add(worker);
             _all.Add(worker);
-            await WaitReadyAsync(worker);
-        }
-
-        private static async Task WaitReadyAsync(ChildProcess process)
-        {
-            using var http = new HttpClient { BaseAddress = new Uri(process.BaseAddress) };
-            await Poll.UntilAsync(async () =>
-            {
-                if (process.HasExited) throw new InvalidOperationException($"process exited; log: {await File.ReadAllTextAsync(process.LogPath)}");
-                try { return (await http.GetAsync("/health/ready")).StatusCode; }
-                catch (HttpRequestException) { return HttpStatusCode.ServiceUnavailable; }
-            }, s => s == HttpStatusCode.OK, Recovery, $"{process.LogPath} to be ready");
+            await worker.WaitReadyAsync(Recovery);
         }
 
         public async Task<Guid> SubmitAsync() => await Http.SubmitAsync(Csv);

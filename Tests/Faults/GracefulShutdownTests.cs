@@ -48,7 +48,7 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
         {
             var api = Started(ChildProcess.Start("FlightDelay.Api.dll", new Dictionary<string, string>(settings) { ["Database:MigrateOnStart"] = "true" }, "sigterm-api"), processes);
             using var http = new HttpClient { BaseAddress = new Uri(api.BaseAddress) };
-            await WaitReadyAsync(api, http);
+            await api.WaitReadyAsync(Deadline);
             const int rows = 300_000;
             var id = await http.SubmitAsync(JobApi.Csv(JobApi.Flights(rows, seed: 17)));
 
@@ -104,7 +104,7 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(api.BaseAddress) };
-            await WaitReadyAsync(api, http);
+            await api.WaitReadyAsync(Deadline);
             var flights = JobApi.Csv(JobApi.Flights(2_000, seed: 19)).Split('\n');
             var upload = new GatedContent(string.Join('\n', flights[..1_000]) + "\n", string.Join('\n', flights[1_000..]));
             var sent = http.PostAsync("/v1/jobs", upload);
@@ -148,12 +148,4 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
         all.Add(process);
         return process;
     }
-
-    private static async Task WaitReadyAsync(ChildProcess process, HttpClient http) =>
-        await Poll.UntilAsync(async () =>
-        {
-            if (process.HasExited) throw new InvalidOperationException($"process exited; log: {await File.ReadAllTextAsync(process.LogPath)}");
-            try { return (await http.GetAsync("/health/ready")).StatusCode; }
-            catch (HttpRequestException) { return HttpStatusCode.ServiceUnavailable; }
-        }, s => s == HttpStatusCode.OK, Deadline, $"{process.LogPath} to be ready");
 }

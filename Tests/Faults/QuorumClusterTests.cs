@@ -102,13 +102,13 @@ public sealed class QuorumClusterTests(ClusterServices services, ITestOutputHelp
 
             var api = Started(ChildProcess.Start("FlightDelay.Api.dll", settings, "cluster-api"), processes);
             using var http = new HttpClient { BaseAddress = new Uri(api.BaseAddress), Timeout = TimeSpan.FromSeconds(30) };
-            await WaitReadyAsync(api, http);
+            await api.WaitReadyAsync(Recovery);
             // Queued whole before the workers start: scored during its upload, it could end before the fault strikes.
             var id = await http.SubmitAsync(JobApi.Csv(flights));
             // Both started before either is waited for, so the second does not start up while the first scores alone.
             var started = Enumerable.Range(0, 2).Select(_ => Started(ChildProcess.Start("FlightDelay.Worker.dll", settings, "cluster-worker"), processes)).ToList();
             workers.AddRange(started.Select(w => new HttpClient { BaseAddress = new Uri(w.BaseAddress) }));
-            for (var i = 0; i < started.Count; i++) await WaitReadyAsync(started[i], workers[i]);
+            foreach (var worker in started) await worker.WaitReadyAsync(Recovery);
             var survivor = leader == 1 ? 2 : 1;
             var connectionsBefore = await services.ConnectionsAsync(survivor);
             await Poll.UntilAsync(() => ProcessedAsync(http, id), n => n > 0, Recovery, "the job to start");
@@ -171,14 +171,6 @@ public sealed class QuorumClusterTests(ClusterServices services, ITestOutputHelp
     }
 
     private static async Task<int> ProcessedAsync(HttpClient api, Guid id) => (await api.GetJobAsync(id)).GetProperty("processedRows").GetInt32();
-
-    private static async Task WaitReadyAsync(ChildProcess process, HttpClient http) =>
-        await Poll.UntilAsync(async () =>
-        {
-            if (process.HasExited) throw new InvalidOperationException($"process exited; log: {await File.ReadAllTextAsync(process.LogPath)}");
-            try { return (await http.GetAsync("/health/ready")).StatusCode; }
-            catch (HttpRequestException) { return HttpStatusCode.ServiceUnavailable; }
-        }, s => s == HttpStatusCode.OK, Recovery, $"{process.LogPath} to be ready");
 
     /// <summary>The model's own answers for the rows, in row order.</summary>
     private static Prediction[] Predict((string Airline, string FlightType, int Month)[] flights)

@@ -29,11 +29,7 @@ public sealed class QuorumQueueTests(ChaosServices services) : IClassFixture<Cha
             await using var api = ChildProcess.Start("FlightDelay.Api.dll", new Dictionary<string, string>(settings) { ["Database:MigrateOnStart"] = "true" }, "quorum-api");
             await using var worker = ChildProcess.Start("FlightDelay.Worker.dll", settings, "quorum-worker");
             using var http = new HttpClient { BaseAddress = new Uri(api.BaseAddress) };
-            await Poll.UntilAsync(async () =>
-            {
-                try { return (await http.GetAsync("/health/ready")).StatusCode; }
-                catch (HttpRequestException) { return HttpStatusCode.ServiceUnavailable; }
-            }, s => s == HttpStatusCode.OK, TimeSpan.FromMinutes(2), "the API to be ready");
+            await api.WaitReadyAsync(TimeSpan.FromMinutes(2));
             var types = await Poll.UntilAsync(() => services.RunAsync("ctl", "list_queues", "-q", "name", "type"), t => t.Contains(queue, StringComparison.Ordinal),
                 TimeSpan.FromMinutes(1), "the worker to declare its queue");
             Assert.Contains($"{queue}\tquorum", types, StringComparison.Ordinal);

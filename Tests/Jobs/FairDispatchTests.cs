@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using FlightDelay.Tests.Support;
@@ -28,9 +27,9 @@ public sealed class FairDispatchTests
         // No chunk waits long enough to be sent again, so each one's dispatched_at is when its window slot was claimed.
         ["Jobs:StallTimeout"] = "00:01:00",
         ["ApiKeys:Keys:0:Id"] = "alpha",
-        ["ApiKeys:Keys:0:Hash"] = Hash(AlphaKey),
+        ["ApiKeys:Keys:0:Hash"] = ApiFactory.KeyHash(AlphaKey),
         ["ApiKeys:Keys:1:Id"] = "beta",
-        ["ApiKeys:Keys:1:Hash"] = Hash(BetaKey),
+        ["ApiKeys:Keys:1:Hash"] = ApiFactory.KeyHash(BetaKey),
     });
 
     [Fact]
@@ -162,5 +161,4 @@ public sealed class FairDispatchTests
     private static Task<long> SentAsync(Pipeline pipeline, Guid job) =>
         pipeline.ScalarAsync("SELECT count(*) FROM job_chunks WHERE job_id = @id AND dispatched_at IS NOT NULL", ("id", job));
 
-    private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 }

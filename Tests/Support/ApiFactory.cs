@@ -23,6 +23,10 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     /// <summary>The embedded database's file, for tests that look at what it stores.</summary>
     public string SqliteConnectionString => $"Data Source={_sqliteFile}";
 
+    /// <summary>What <c>ApiKeys:Keys:N:Hash</c> holds for <paramref name="key"/>: its SHA-256, lower-case hex (as scripts/api-key prints it).</summary>
+    public static string KeyHash(string key) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+
     public ApiFactory With(string key, string? value)
     {
         _settings[key] = value;
