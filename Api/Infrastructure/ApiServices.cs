@@ -49,6 +49,7 @@ public static class ApiServices
         // Distributed, the sweeps may run here too (Jobs:SweepsInApi), so retention and callbacks go on with no worker.
         if (hosting.SweepsInApi) builder.AddJobSweeps();
         builder.Services.AddScoped<JobIntake>();
+        builder.Services.AddSingleton<BacklogSample>();
         // Live quality for /metrics: read from the database, so the API alone publishes it (every instance alike).
         builder.Services.AddHostedService<Processing.Models.QualityMonitor>();
         builder.Services.AddScoped<JobQueries>();

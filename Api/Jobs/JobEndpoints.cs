@@ -164,8 +164,10 @@ public static class JobEndpoints
         if (Preferences.Wait(request, options.Value.MaxWait) is { } wait)
         {
             Preferences.Applied(request.HttpContext.Response, wait);
-            job = await changes.ReadUntilAsync(job.Id, wait, ct => queries.FindAsync(job.Id, client.Owner, ct),
-                found => found is null || Job.IsFinal(found.Status), cancellationToken) ?? job;
+            // A small job scored as it was accepted is final already.
+            if (!Job.IsFinal(job.Status))
+                job = await changes.ReadUntilAsync(job.Id, wait, ct => queries.FindAsync(job.Id, client.Owner, ct),
+                    found => found is null || Job.IsFinal(found.Status), cancellationToken) ?? job;
             if (Job.IsFinal(job.Status))
                 return TypedResults.Ok(new JobWithResults(JobViews.Of(job), await FirstPageAsync(job, queries, cancellationToken)));
         }

@@ -1,9 +1,11 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
 using FlightDelay.Contracts;
 using FlightDelay.Persistence;
 using FlightDelay.Persistence.Jobs;
 using FlightDelay.Processing.Jobs;
+using FlightDelay.Scoring;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -67,6 +69,9 @@ internal sealed record IntakeOutcome(Job? Job, bool Replayed, IntakeRefusal? Ref
 internal sealed class JobIntake(
     JobLifecycle lifecycle,
     ChunkDispatcher dispatcher,
+    ChunkScorer scorer,
+    WorkerIdentity worker,
+    BacklogSample backlog,
     IOptions<JobOptions> options,
     ILogger<JobIntake> logger)
 {
@@ -117,30 +122,45 @@ internal sealed class JobIntake(
         var accepted = false;
         try
         {
-            if (await lifecycle.BacklogAsync(cancellationToken) is var queued && queued >= limits.MaxQueuedRows)
+            if (await backlog.ReadAsync(lifecycle.BacklogAsync, cancellationToken) is var queued && queued >= limits.MaxQueuedRows)
                 return Busy(queued);
 
             var sink = new RowSink(job.ChunkSize, limits.MaxRows, request.SkipInvalidRows, limits.MaxInvalidRows);
             var chunks = 0;
             var gone = false;
             var unsent = new List<ScoreChunk>();
+            // A first chunk that is not full is the whole job: one of at most InlineRows rows is held here and scored as
+            // the job is accepted; small ones take the express lane, past big jobs' chunks and outside the dispatch window.
+            // Others are held in the database, and sent as the owner's window has room.
+            InlineChunk? whole = null;
+            async ValueTask StoreAsync(int index, int firstRow, InlineChunk rows, bool express)
+            {
+                gone = !await lifecycle.StageChunkAsync(job, index, firstRow, rows.Rows, rows.Features, rows.Passthrough, rows.Outcomes, rows.InvalidRows,
+                    express, cancellationToken);
+                // Scored while the rest streams in; if the upload is refused later, its results go with it.
+                if (!gone)
+                {
+                    List<ScoreChunk> send = express ? [new ScoreChunk(job.Id, index)] : [.. await lifecycle.ClaimHeldAsync(job.Owner, cancellationToken)];
+                    if (!await SendAsync(job, send, express)) unsent.AddRange(send);
+                }
+            }
             async ValueTask Stage()
             {
                 // Once refused, keep reading for more errors to report, and store nothing.
                 if (!sink.Refused && !gone)
                 {
-                    var index = chunks++;
-                    // A first chunk that is not full is the whole job: small ones take the express lane, past big jobs'
-                    // chunks and outside the dispatch window. Others are held, and sent as the owner's window has room.
-                    var express = index == 0 && !sink.IsFull && sink.Pending <= limits.ExpressRows;
-                    gone = !await lifecycle.StageChunkAsync(job, index, sink.BatchFirstRow, sink.Pending, FeatureBytes.Encode(sink.Batch.Span), sink.PassthroughBatch,
-                        sink.LabelBatch, [.. sink.Errors.Select(e => new JobRowError { JobId = job.Id, Row = e.Row, Where = e.Where, Message = e.Message })], express, cancellationToken);
-                    // Scored while the rest streams in; if the upload is refused later, its results go with it.
-                    if (!gone)
+                    // A format that gives rows after the end of its body (Parquet) may follow a short first batch with more.
+                    if (whole is not null)
                     {
-                        List<ScoreChunk> send = express ? [new ScoreChunk(job.Id, index)] : [.. await lifecycle.ClaimHeldAsync(job.Owner, cancellationToken)];
-                        if (!await SendAsync(job, send, express)) unsent.AddRange(send);
+                        await StoreAsync(0, 1, whole, express: false);
+                        whole = null;
                     }
+                    var index = chunks++;
+                    var rows = new InlineChunk(sink.Pending, FeatureBytes.Encode(sink.Batch.Span), sink.PassthroughBatch, sink.LabelBatch,
+                        [.. sink.Errors.Select(e => new JobRowError { JobId = job.Id, Row = e.Row, Where = e.Where, Message = e.Message })]);
+                    var first = index == 0 && !sink.IsFull;
+                    if (!gone && first && sink.Pending <= limits.InlineRows) whole = rows;
+                    else if (!gone) await StoreAsync(index, sink.BatchFirstRow, rows, express: first && sink.Pending <= limits.ExpressRows);
                 }
                 sink.Clear();
             }
@@ -158,7 +178,23 @@ internal sealed class JobIntake(
                 return new IntakeRefusal(IntakeError.Invalid,
                     $"No row of the upload is valid; nothing was stored. The first {sink.FirstErrors.Count} problem(s) are under 'rows'.", Rows: sink.FirstErrors);
 
-            var outcome = await lifecycle.AcceptAsync(job, sink.Rows, sink.InvalidRows, chunks, Convert.ToHexStringLower(hash.GetHashAndReset()),
+            var requestHash = Convert.ToHexStringLower(hash.GetHashAndReset());
+            if (whole is not null)
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (await TryScoreAsync(job, whole, cancellationToken) is { } scored)
+                {
+                    if (await lifecycle.CompleteInlineAsync(job, whole, scored, requestHash, ResultColumns.Store(sink.PassthroughNames), worker.Id,
+                        System.Diagnostics.Stopwatch.GetElapsedTime(started), cancellationToken) is not { } done)
+                        return TooSlow(limits);
+                    accepted = true;
+                    return new IntakeOutcome(done, Replayed: false, null);
+                }
+                // Scoring it here failed: the workers take it, with the attempts and retries a failing chunk has there.
+                await StoreAsync(0, 1, whole, express: whole.Rows <= limits.ExpressRows);
+                if (gone) return TooSlow(limits);
+            }
+            var outcome = await lifecycle.AcceptAsync(job, sink.Rows, sink.InvalidRows, chunks, requestHash,
                 ResultColumns.Store(sink.PassthroughNames), cancellationToken);
             switch (outcome.Result)
             {
@@ -193,6 +229,29 @@ internal sealed class JobIntake(
         return existing.RequestHash == Convert.ToHexStringLower(hash.GetHashAndReset())
             ? new IntakeOutcome(existing, Replayed: true, null)
             : new IntakeRefusal(IntakeError.KeyReused, $"Idempotency-Key was already used for job {existing.Id} with a different body.");
+    }
+
+    /// <summary>
+    /// Scores a whole job of at most <see cref="JobOptions.InlineRows"/> rows with its pinned model (and the challenger in
+    /// the shadow); null, logged, when that fails.
+    /// </summary>
+    private async Task<ScoredChunk?> TryScoreAsync(Job job, InlineChunk whole, CancellationToken cancellationToken)
+    {
+        var features = ArrayPool<float>.Shared.Rent(whole.Rows * FlightSchema.FeatureCount);
+        try
+        {
+            FeatureBytes.Decode(whole.Features, features.AsSpan(0, whole.Rows * FlightSchema.FeatureCount));
+            return scorer.Score(await scorer.ModelAsync(job.ModelVersion, cancellationToken), features, whole.Rows, whole.InvalidRows.Count);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Job {JobId} could not be scored as it was accepted; its chunk goes to the workers", job.Id);
+            return null;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(features);
+        }
     }
 
     /// <summary>Sends the chunks' commands; false (logged) when the broker could not take them: the stall sweep sends them later.</summary>
@@ -269,4 +328,30 @@ internal sealed class JobIntake(
 
     private static string MediaType(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var media) ? media.MediaType.ToString().ToLowerInvariant() : "";
+}
+
+/// <summary>
+/// The backlog (rows queued, <see cref="JobLifecycle.BacklogAsync"/>) as the intake's early check reads it before an
+/// upload: read again at most every <see cref="MaxAge"/>, not once per request, because the check is only a courtesy
+/// (refusing before the body is sent); acceptance checks the backlog exactly, in its own transaction.
+/// </summary>
+internal sealed class BacklogSample(TimeProvider clock)
+{
+    /// <summary>How old a reading may be.</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
+
+    private long _rows;
+    private long _readAt = long.MinValue;
+
+    /// <summary>The last reading if younger than <see cref="MaxAge"/>, else a new one from <paramref name="read"/>.</summary>
+    public async Task<long> ReadAsync(Func<CancellationToken, Task<long>> read, CancellationToken cancellationToken)
+    {
+        var readAt = Interlocked.Read(ref _readAt);
+        if (readAt != long.MinValue && clock.GetElapsedTime(readAt) < MaxAge) return Interlocked.Read(ref _rows);
+        var now = clock.GetTimestamp();
+        var rows = await read(cancellationToken);
+        Interlocked.Exchange(ref _rows, rows);
+        Interlocked.Exchange(ref _readAt, now);
+        return rows;
+    }
 }

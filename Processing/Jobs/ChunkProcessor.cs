@@ -21,9 +21,7 @@ namespace FlightDelay.Processing.Jobs;
 public sealed class ChunkProcessor(
     JobLifecycle lifecycle,
     ChunkDispatcher dispatcher,
-    CurrentModel currentModel,
-    ModelRegistry registry,
-    PredictionMetrics predictionMetrics,
+    ChunkScorer scorer,
     TimeProvider clock,
     WorkerIdentity worker,
     IOptions<JobOptions> options,
@@ -88,9 +86,7 @@ public sealed class ChunkProcessor(
     private async Task ScoreAndStoreAsync(JobChunk chunk, Guid token, string? pinned, long started, CancellationToken cancellationToken)
     {
         // The job's own version, whatever has been promoted since it was submitted; the registry loads it once per process.
-        var model = pinned is null ? currentModel.Model
-            : await registry.FindAsync(pinned, cancellationToken)
-                ?? throw new InvalidDataException($"The job is pinned to model {pinned}, which is not in the model registry.");
+        var model = await scorer.ModelAsync(pinned, cancellationToken);
         if (await lifecycle.ReadInputsAsync(chunk, cancellationToken) is not { } stored)
         {
             logger.LogDebug("Chunk {JobId}/{Chunk} was removed with its job while leased; nothing to score", chunk.JobId, chunk.ChunkIndex);
@@ -98,61 +94,18 @@ public sealed class ChunkProcessor(
         }
 
         var features = ArrayPool<float>.Shared.Rent(chunk.RowCount * FlightSchema.FeatureCount);
-        var predictions = ArrayPool<Prediction>.Shared.Rent(chunk.RowCount);
         try
         {
             var rowCount = FeatureBytes.Decode(stored, features.AsSpan(0, chunk.RowCount * FlightSchema.FeatureCount));
             if (rowCount != chunk.RowCount)
                 throw new InvalidDataException($"Chunk {chunk.ChunkIndex} should have {chunk.RowCount} stored rows but has {rowCount}.");
-            // Invalid rows skipped at intake hold their places: score the valid ones, moved together, and put each
-            // result back at its row. (Rare: only with onInvalidRow=skip; otherwise every row is valid and nothing moves.)
-            var places = chunk.InvalidRows == 0 ? null : Compact(features, chunk.RowCount);
-            var valid = places?.Length ?? chunk.RowCount;
             // One model for the chunk: the version stored with its results is the one that scored them.
-            var results = Score(model, features, predictions, places, chunk.RowCount);
-            predictionMetrics.Record(predictions.AsSpan(0, valid), features.AsSpan(0, valid * FlightSchema.FeatureCount), "job");
-            // The challenger scores the same rows in the shadow: stored beside, never answered (GET /v1/models/{v}/comparison).
-            var shadow = currentModel.Challenger is { } challenger && challenger.Version != model.Version
-                ? new JobChunkShadowResult { JobId = chunk.JobId, ChunkIndex = chunk.ChunkIndex, ModelVersion = challenger.Version,
-                    Results = Score(challenger, features, predictions, places, chunk.RowCount) }
-                : null;
-
-            await lifecycle.CompleteAsync(chunk, token, model.Version, results, Stopwatch.GetElapsedTime(started), shadow, cancellationToken);
+            var scored = scorer.Score(model, features, chunk.RowCount, chunk.InvalidRows);
+            await lifecycle.CompleteAsync(chunk, token, scored, Stopwatch.GetElapsedTime(started), cancellationToken);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(features);
-            ArrayPool<Prediction>.Shared.Return(predictions);
         }
-    }
-
-    /// <summary>
-    /// Scores the valid rows at the front of <paramref name="features"/> into <paramref name="predictions"/> and encodes
-    /// them (<see cref="ResultBytes"/>), each at its row (<paramref name="places"/>; null when every row is valid).
-    /// </summary>
-    private static byte[] Score(FlightModel model, float[] features, Prediction[] predictions, int[]? places, int rowCount)
-    {
-        var valid = places?.Length ?? rowCount;
-        model.PredictBatch(features.AsMemory(0, valid * FlightSchema.FeatureCount), predictions.AsSpan(0, valid));
-        var results = new byte[rowCount * ResultBytes.RowBytes];
-        if (places is not null)
-            for (var row = 0; row < rowCount; row++) ResultBytes.WriteNotScored(results, row);
-        for (var i = 0; i < valid; i++)
-            ResultBytes.Write(results, places?[i] ?? i, predictions[i].Delayed, predictions[i].Probability);
-        return results;
-    }
-
-    /// <summary>Moves the valid rows of <paramref name="features"/> to its front; returns each one's row in the chunk.</summary>
-    private static int[] Compact(float[] features, int rows)
-    {
-        var places = new List<int>(rows);
-        for (var row = 0; row < rows; row++)
-        {
-            var source = features.AsSpan(row * FlightSchema.FeatureCount, FlightSchema.FeatureCount);
-            if (FeatureBytes.IsInvalid(source)) continue;
-            source.CopyTo(features.AsSpan(places.Count * FlightSchema.FeatureCount, FlightSchema.FeatureCount));
-            places.Add(row);
-        }
-        return [.. places];
     }
 }

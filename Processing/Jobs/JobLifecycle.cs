@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using System.Runtime.CompilerServices;
 using FlightDelay.Contracts;
 using FlightDelay.Persistence;
 using FlightDelay.Persistence.Jobs;
@@ -41,7 +42,8 @@ public sealed class JobLifecycle(
     IOptions<JobOptions> options,
     ILogger<JobLifecycle> logger)
 {
-    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+    /// <summary>The time, in whole microseconds as PostgreSQL stores it, so a job built in memory equals its stored row.</summary>
+    private DateTime Now => clock.GetUtcNow().UtcDateTime is var now ? now.AddTicks(-(now.Ticks % 10)) : default;
 
     /// <summary>
     /// A transaction whose commit does not wait for the disk (PostgreSQL's <c>synchronous_commit = off</c>, for this
@@ -86,16 +88,14 @@ public sealed class JobLifecycle(
             // ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike): an overlapping request that holds the key makes this
             // insert a no-op, not an error, so the race costs neither an exception nor an error in the log.
             var status = nameof(JobStatus.Receiving);
-            int inserted;
-            await using (var transaction = await BeginUnflushedTransactionAsync(cancellationToken))
-            {
-                inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
-                    INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, idempotency_key, callback_url, callback_attempts, name, priority, model_version)
-                    VALUES ({job.Id}, {status}, 0, 0, 0, {job.ChunkSize}, 0, 0, {job.CreatedAt}, {owner}, {idempotencyKey}, {callbackUrl}, 0, {name}, {(int)priority}, {modelVersion})
-                    ON CONFLICT DO NOTHING
-                    """, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-            }
+            // Unflushed (the acceptance's commit makes it durable), in one round trip: on PostgreSQL, statements sent
+            // together run in one implicit transaction, which set_config(..., true) sets for.
+            var unflushed = db.Database.IsNpgsql() ? "SELECT set_config('synchronous_commit', 'off', true);" : "";
+            var inserted = await db.Database.ExecuteSqlAsync(FormattableStringFactory.Create(unflushed + """
+                INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, idempotency_key, callback_url, callback_attempts, name, priority, model_version)
+                VALUES ({0}, {1}, 0, 0, 0, {2}, 0, 0, {3}, {4}, {5}, {6}, 0, {7}, {8}, {9})
+                ON CONFLICT DO NOTHING
+                """, job.Id, status, job.ChunkSize, job.CreatedAt, owner, idempotencyKey, callbackUrl, name, (int)priority, modelVersion), cancellationToken);
             if (inserted == 1) return new IntakeStart(job, Existing: false);
             if (await FindByKeyAsync(owner, idempotencyKey!, cancellationToken) is { } existing)
                 return new IntakeStart(existing, Existing: true);
@@ -361,15 +361,15 @@ public sealed class JobLifecycle(
             .SingleOrDefaultAsync(cancellationToken);
 
     /// <summary>
-    /// Marks the chunk done, stores its results (<see cref="ResultBytes"/>, and the challenger's <paramref name="shadow"/>
-    /// ones when given) and advances its job, in one transaction,
+    /// Marks the chunk done, stores its results (<see cref="ScoredChunk"/>: the model's, and the challenger's when it
+    /// scored in the shadow) and advances its job, in one transaction,
     /// only while <paramref name="token"/> is still the chunk's lease and that lease has not run out; the job succeeds
     /// with its last chunk.
     /// </summary>
-    public async Task<CompleteResult> CompleteAsync(JobChunk chunk, Guid token, string modelVersion, byte[] results, TimeSpan elapsed,
-        JobChunkShadowResult? shadow, CancellationToken cancellationToken)
+    public async Task<CompleteResult> CompleteAsync(JobChunk chunk, Guid token, ScoredChunk scored, TimeSpan elapsed, CancellationToken cancellationToken)
     {
         var now = Now;
+        var modelVersion = scored.ModelVersion;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var ours = await db.Chunks
             // Only an unexpired lease: a worker paused past it (SIGSTOP, a long GC) writes nothing when it wakes, even when no
@@ -390,8 +390,7 @@ public sealed class JobLifecycle(
             return CompleteResult.LeaseLost;
         }
 
-        db.ChunkResults.Add(new JobChunkResult { JobId = chunk.JobId, ChunkIndex = chunk.ChunkIndex, Results = results });
-        if (shadow is not null) db.ShadowResults.Add(shadow);
+        AddResults(chunk.JobId, chunk.ChunkIndex, scored);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -422,6 +421,79 @@ public sealed class JobLifecycle(
             return CompleteResult.Completed;
         metrics.JobSucceeded(job.CreatedAt, finishedAt, job.TotalRows);
         return CompleteResult.JobSucceeded;
+    }
+
+    /// <summary>Adds a chunk's results, and its shadow results when the challenger scored it, to the context.</summary>
+    private void AddResults(Guid jobId, int chunkIndex, ScoredChunk scored)
+    {
+        db.ChunkResults.Add(new JobChunkResult { JobId = jobId, ChunkIndex = chunkIndex, Results = scored.Results });
+        if (scored is { ShadowVersion: { } shadowVersion, ShadowResults: { } shadow })
+            db.ShadowResults.Add(new JobChunkShadowResult { JobId = jobId, ChunkIndex = chunkIndex, ModelVersion = shadowVersion, Results = shadow });
+    }
+
+    /// <summary>
+    /// Records a receiving job that was scored whole as it was accepted (<see cref="JobOptions.InlineRows"/>): its one
+    /// chunk, done, with its rows, results, invalid rows and outcomes, and the job succeeded, in one transaction: the
+    /// job is never visible before it has its results, and never queued, so it passes no worker, broker or backlog.
+    /// Returns the job as stored, or null when it is gone (removed as abandoned while this upload was streaming).
+    /// </summary>
+    public async Task<Job?> CompleteInlineAsync(Job job, InlineChunk chunk, ScoredChunk scored, string requestHash, string? passthroughColumns,
+        string scoredBy, TimeSpan elapsed, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        if (chunk.Outcomes is not null)
+            db.ChunkOutcomes.Add(new JobChunkOutcome { JobId = job.Id, ChunkIndex = 0, Outcomes = chunk.Outcomes, UpdatedAt = now });
+        db.AddRange(
+            new JobInput { JobId = job.Id, ChunkIndex = 0, Features = chunk.Features, Passthrough = chunk.Passthrough },
+            new JobChunk
+            {
+                JobId = job.Id, ChunkIndex = 0, FirstRow = 1, RowCount = chunk.Rows, InvalidRows = chunk.InvalidRows.Count,
+                Status = ChunkStatus.Done, Attempts = 1, WorkerId = scoredBy, DispatchedAt = now, FinishedAt = now, ModelVersion = scored.ModelVersion,
+            });
+        db.RowErrors.AddRange(chunk.InvalidRows);
+        AddResults(job.Id, 0, scored);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (DatabaseErrors.IsForeignKeyViolation(ex))
+        {
+            return null;
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+        var valid = chunk.Rows - chunk.InvalidRows.Count;
+        var version = scored.ModelVersion;
+        var accepted = await db.Jobs.Where(j => j.Id == job.Id && j.Status == JobStatus.Receiving)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.TotalRows, chunk.Rows)
+                .SetProperty(j => j.ProcessedRows, valid)
+                .SetProperty(j => j.FailedRows, chunk.InvalidRows.Count)
+                .SetProperty(j => j.ChunkCount, 1)
+                .SetProperty(j => j.ChunksDone, 1)
+                .SetProperty(j => j.RequestHash, requestHash)
+                .SetProperty(j => j.PassthroughColumns, passthroughColumns)
+                .SetProperty(j => j.ModelVersion, version)
+                .SetProperty(j => j.StartedAt, now)
+                .Finish(JobStatus.Succeeded, now), cancellationToken);
+        if (accepted == 0) return null;
+        await transaction.CommitAsync(cancellationToken);
+
+        metrics.ChunkDone(valid, elapsed);
+        metrics.JobSucceeded(job.CreatedAt, now, chunk.Rows);
+        changes.Notify(job.Id);
+        // The row as the update left it (the receiving job's columns, and the times in whole microseconds, as stored).
+        return new Job
+        {
+            Id = job.Id, Status = JobStatus.Succeeded, CreatedAt = job.CreatedAt, StartedAt = now, FinishedAt = now, ChunkSize = job.ChunkSize,
+            TotalRows = chunk.Rows, ProcessedRows = valid, FailedRows = chunk.InvalidRows.Count, ChunkCount = 1, ChunksDone = 1,
+            Owner = job.Owner, IdempotencyKey = job.IdempotencyKey, CallbackUrl = job.CallbackUrl, Name = job.Name, Priority = job.Priority,
+            ModelVersion = version, RequestHash = requestHash, PassthroughColumns = passthroughColumns,
+            CallbackState = job.CallbackUrl is null ? null : CallbackState.Pending, CallbackNextAttemptAt = job.CallbackUrl is null ? null : now,
+        };
     }
 
     /// <summary>
@@ -750,6 +822,13 @@ public enum RedeliverResult
 
 /// <summary>How a redelivery request went, and the job as it is after it (null when not found).</summary>
 public sealed record RedeliverOutcome(RedeliverResult Result, Job? Job);
+
+/// <summary>
+/// A small job's one chunk as its upload gave it, for <see cref="JobLifecycle.CompleteInlineAsync"/>: <see cref="Rows"/>
+/// rows from row 1 encoded (<see cref="FeatureBytes"/>), passed-through values, outcomes (an evaluation job's), and the
+/// invalid rows skipped (their placeholders are among the rows).
+/// </summary>
+public sealed record InlineChunk(int Rows, byte[] Features, byte[]? Passthrough, byte[]? Outcomes, IReadOnlyList<JobRowError> InvalidRows);
 
 /// <summary>The job a submission works on: a new receiving one, or (<see cref="Existing"/>) the one its idempotency key already names.</summary>
 public sealed record IntakeStart(Job Job, bool Existing);

@@ -48,6 +48,16 @@ public sealed class JobOptions
     public string QueueName { get; set; } = "score-chunk";
 
     /// <summary>
+    /// Jobs of at most this many rows are scored by the API as it accepts them, with the model it serves synchronous
+    /// requests with (the job's pinned version): the job is recorded with its results in one transaction, never queued,
+    /// so it costs no broker message, worker lease or second commit, and a submission with <c>Prefer: wait</c> answers
+    /// at once with its results. The work is that of a synchronous request of as many flights. 0 sends every job to the
+    /// workers.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int InlineRows { get; set; } = 1_000;
+
+    /// <summary>
     /// Jobs of at most this many rows (uploaded whole before their one chunk filled) are scored in the express lane:
     /// their own queue, <see cref="ExpressQueueName"/>, with its own <see cref="ConcurrentChunks"/> on every worker, so a
     /// small job never waits behind the chunks of big ones (a CPU-bound model's, above all). 0 turns the lane off.

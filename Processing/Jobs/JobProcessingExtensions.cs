@@ -43,6 +43,9 @@ public static class JobProcessingExtensions
         services.AddSingleton<JobMetrics>();
         services.AddHostedService<JobMetrics.CounterInitializer>();
         services.AddScoped<JobLifecycle>();
+        // Both sides score: a worker its chunks, the API small jobs whole as it accepts them (JobOptions.InlineRows).
+        services.AddSingleton<ChunkScorer>();
+        services.AddSingleton<WorkerIdentity>();
         services.AddScoped<Models.GroundTruth>();
         services.AddScoped<Models.InputDrift>();
         services.AddSingleton<JobChanges>();
@@ -82,7 +85,6 @@ public static class JobProcessingExtensions
     public static IHostApplicationBuilder AddJobConsumers(this IHostApplicationBuilder builder)
     {
         builder.AddJobBus(consumers: true);
-        builder.Services.AddSingleton<WorkerIdentity>();
         builder.Services.AddScoped<ChunkProcessor>();
         return builder.AddJobSweeps();
     }

@@ -46,6 +46,8 @@ public sealed class ChildProcess : IAsyncDisposable
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var arg in args ?? []) info.ArgumentList.Add(arg);
+        // Jobs go through the queue and the workers, as the tests of the pipeline mean to (settings may say otherwise).
+        info.Environment["Jobs__InlineRows"] = "0";
         foreach (var (key, value) in settings) info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";

@@ -94,9 +94,9 @@ public sealed class JobLifecycleTests : IAsyncLifetime
 
         // w1 is paused (SIGSTOP) past both leases; meanwhile the client cancels the job, so nobody leases its chunks again.
         _host.Clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
-        Assert.Equal(CompleteResult.LeaseLost, await _host.WithLifecycleAsync(l => l.CompleteAsync(first.Chunk!, first.Token, "m-1", new byte[500], TimeSpan.Zero, null, CancellationToken.None)));
+        Assert.Equal(CompleteResult.LeaseLost, await _host.WithLifecycleAsync(l => l.CompleteAsync(first.Chunk!, first.Token, new ScoredChunk("m-1", new byte[500], null, null), TimeSpan.Zero, CancellationToken.None)));
         await _host.WithLifecycleAsync(l => l.CancelAsync(job.Id, "", CancellationToken.None));
-        Assert.Equal(CompleteResult.LeaseLost, await _host.WithLifecycleAsync(l => l.CompleteAsync(second.Chunk!, second.Token, "m-1", new byte[500], TimeSpan.Zero, null, CancellationToken.None)));
+        Assert.Equal(CompleteResult.LeaseLost, await _host.WithLifecycleAsync(l => l.CompleteAsync(second.Chunk!, second.Token, new ScoredChunk("m-1", new byte[500], null, null), TimeSpan.Zero, CancellationToken.None)));
 
         Assert.Equal(0, await _host.ResultCountAsync(job.Id));
         Assert.Equal((JobStatus.Canceled, 0), ((await _host.JobAsync(job.Id))!.Status, (await _host.JobAsync(job.Id))!.ProcessedRows));
@@ -118,12 +118,12 @@ public sealed class JobLifecycleTests : IAsyncLifetime
         _host.Clock.Advance(TimeSpan.FromMinutes(2));
         var takeover = await _host.WithLifecycleAsync(l => l.LeaseAsync(command, "w2", CancellationToken.None));
         Assert.Equal(LeaseResult.Leased, takeover.Result);
-        Assert.Equal(CompleteResult.Completed, await _host.WithLifecycleAsync(l => l.CompleteAsync(takeover.Chunk!, takeover.Token, "m-1", new byte[500], TimeSpan.Zero, null, CancellationToken.None)));
-        Assert.Equal(CompleteResult.LeaseLost, await _host.WithLifecycleAsync(l => l.CompleteAsync(first.Chunk!, first.Token, "m-1", new byte[500], TimeSpan.Zero, null, CancellationToken.None)));
+        Assert.Equal(CompleteResult.Completed, await _host.WithLifecycleAsync(l => l.CompleteAsync(takeover.Chunk!, takeover.Token, new ScoredChunk("m-1", new byte[500], null, null), TimeSpan.Zero, CancellationToken.None)));
+        Assert.Equal(CompleteResult.LeaseLost, await _host.WithLifecycleAsync(l => l.CompleteAsync(first.Chunk!, first.Token, new ScoredChunk("m-1", new byte[500], null, null), TimeSpan.Zero, CancellationToken.None)));
         Assert.Equal(1, await _host.ResultCountAsync(job.Id));
 
         var last = await _host.WithLifecycleAsync(l => l.LeaseAsync(new ScoreChunk(job.Id, 1), "w1", CancellationToken.None));
-        Assert.Equal(CompleteResult.JobSucceeded, await _host.WithLifecycleAsync(l => l.CompleteAsync(last.Chunk!, last.Token, "m-1", new byte[500], TimeSpan.Zero, null, CancellationToken.None)));
+        Assert.Equal(CompleteResult.JobSucceeded, await _host.WithLifecycleAsync(l => l.CompleteAsync(last.Chunk!, last.Token, new ScoredChunk("m-1", new byte[500], null, null), TimeSpan.Zero, CancellationToken.None)));
         var done = (await _host.JobAsync(job.Id))!;
         Assert.Equal((JobStatus.Succeeded, 200, 2), (done.Status, done.ProcessedRows, done.ChunksDone));
         Assert.Equal(LeaseResult.Skipped, (await _host.WithLifecycleAsync(l => l.LeaseAsync(command, "w3", CancellationToken.None))).Result);
@@ -173,7 +173,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
         Assert.Empty(await host.WithLifecycleAsync(l => l.ClaimAllHeldAsync(CancellationToken.None)));
 
         var lease = await host.WithLifecycleAsync(l => l.LeaseAsync(new ScoreChunk(high.Id, 0), "w", CancellationToken.None));
-        await host.WithLifecycleAsync(l => l.CompleteAsync(lease.Chunk!, lease.Token, "m-1", new byte[LifecycleHost.ChunkSize * 5], TimeSpan.Zero, null, CancellationToken.None));
+        await host.WithLifecycleAsync(l => l.CompleteAsync(lease.Chunk!, lease.Token, new ScoredChunk("m-1", new byte[LifecycleHost.ChunkSize * 5], null, null), TimeSpan.Zero, CancellationToken.None));
         Assert.Equal([new ScoreChunk(normal.Id, 1)], await host.WithLifecycleAsync(l => l.ClaimHeldAfterAsync(high.Id, CancellationToken.None)));
         Assert.Empty(await host.WithLifecycleAsync(l => l.ClaimHeldAfterAsync(high.Id, CancellationToken.None)));
 

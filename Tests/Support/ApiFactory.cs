@@ -16,6 +16,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         ["Logging:LogLevel:Default"] = "Warning",
         // Tests stop brokers and point at dead ones on purpose: connection retries are expected noise.
         ["Logging:LogLevel:MassTransit"] = "Error",
+        // Jobs go through the queue and the workers, as the tests of the pipeline mean to; InlineJobTests turns it on.
+        ["Jobs:InlineRows"] = "0",
     };
 
     public ApiFactory() => _settings["ConnectionStrings:Sqlite"] = SqliteConnectionString;
