@@ -63,8 +63,11 @@ internal sealed record IntakeOutcome(Job? Job, bool Replayed, IntakeRefusal? Ref
 /// the workers as soon as its owner's dispatch window has room (<see cref="JobLifecycle.ClaimHeldAsync"/>; a small job's
 /// one chunk at once, to the express lane), so scoring overlaps the upload, and one short transaction at the end makes the job visible:
 /// queued, or running, failed or succeeded by what was scored meanwhile. A refused or broken upload removes the job, its
-/// staged chunks and any results; one whose process died is removed by the retention sweep. A send that fails costs
-/// nothing: the chunks are pending in the database and the stall sweep sends them. At most one chunk of rows is in memory.
+/// staged chunks and any results; one whose process died is removed by the retention sweep. A job of at most
+/// <see cref="JobOptions.InlineRows"/> rows is not staged: it is scored here and recorded with its results at once
+/// (<see cref="JobLifecycle.CompleteInlineAsync"/>). A send that fails costs
+/// nothing: the chunks are pending in the database and the stall sweep sends them. At most two chunks of rows are in memory:
+/// one being parsed, the one before it being stored.
 /// </summary>
 internal sealed class JobIntake(
     JobLifecycle lifecycle,
@@ -120,6 +123,9 @@ internal sealed class JobIntake(
 
         var job = start.Job;
         var accepted = false;
+        // The chunk being stored and sent while the next one is parsed: one at a time (so the database context is never
+        // used twice at once, and at most two chunks of rows are held), and the upload never stalls for it.
+        var storing = Task.CompletedTask;
         try
         {
             if (await backlog.ReadAsync(lifecycle.BacklogAsync, cancellationToken) is var queued && queued >= limits.MaxQueuedRows)
@@ -133,7 +139,7 @@ internal sealed class JobIntake(
             // the job is accepted; small ones take the express lane, past big jobs' chunks and outside the dispatch window.
             // Others are held in the database, and sent as the owner's window has room.
             InlineChunk? whole = null;
-            async ValueTask StoreAsync(int index, int firstRow, InlineChunk rows, bool express)
+            async Task StoreAsync(int index, int firstRow, InlineChunk rows, bool express)
             {
                 gone = !await lifecycle.StageChunkAsync(job, index, firstRow, rows.Rows, rows.Features, rows.Passthrough, rows.Outcomes, rows.InvalidRows,
                     express, cancellationToken);
@@ -146,6 +152,7 @@ internal sealed class JobIntake(
             }
             async ValueTask Stage()
             {
+                await storing;
                 // Once refused, keep reading for more errors to report, and store nothing.
                 if (!sink.Refused && !gone)
                 {
@@ -160,11 +167,13 @@ internal sealed class JobIntake(
                         [.. sink.Errors.Select(e => new JobRowError { JobId = job.Id, Row = e.Row, Where = e.Where, Message = e.Message })]);
                     var first = index == 0 && !sink.IsFull;
                     if (!gone && first && sink.Pending <= limits.InlineRows) whole = rows;
-                    else if (!gone) await StoreAsync(index, sink.BatchFirstRow, rows, express: first && sink.Pending <= limits.ExpressRows);
+                    else if (!gone) storing = StoreAsync(index, sink.BatchFirstRow, rows, express: first && sink.Pending <= limits.ExpressRows);
                 }
                 sink.Clear();
             }
-            if (await ReadAsync(body, parser, sink, Stage, hash, limits.MaxUploadBytes, cancellationToken) is { } readRefusal)
+            var readRefusal = await ReadAsync(body, parser, sink, Stage, hash, limits.MaxUploadBytes, cancellationToken);
+            await storing;
+            if (readRefusal is not null)
                 return readRefusal;
             if (gone)
                 return TooSlow(limits);
@@ -211,7 +220,12 @@ internal sealed class JobIntake(
         finally
         {
             // Refused, unreadable, or the client went away: nothing of it stays, results of chunks already scored included.
-            if (!accepted) await lifecycle.AbandonIntakeAsync(job.Id);
+            if (!accepted)
+            {
+                // A store still in flight finishes first (its failure is the reason we are here, or moot now).
+                await storing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await lifecycle.AbandonIntakeAsync(job.Id);
+            }
         }
     }
 

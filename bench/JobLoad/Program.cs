@@ -71,9 +71,10 @@ static async Task<int> SmallJobsAsync(Uri api, int clients, TimeSpan duration, i
             {
                 job = await RunToEndAsync(http, content);
             }
-            catch (InvalidOperationException)
+            catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or TaskCanceledException or JsonException)
             {
-                Interlocked.Increment(ref failures);
+                // Said, not only counted: a failure's cause is part of the figure.
+                if (Interlocked.Increment(ref failures) <= 3) Console.Error.WriteLine($"small job failed: {ex.GetType().Name}: {ex.Message}");
                 continue;
             }
             var elapsed = Stopwatch.GetElapsedTime(submitted).TotalMilliseconds;
