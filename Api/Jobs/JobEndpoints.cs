@@ -168,6 +168,13 @@ public static class JobEndpoints
             if (!Job.IsFinal(job.Status))
                 job = await changes.ReadUntilAsync(job.Id, wait, ct => queries.FindAsync(job.Id, client.Owner, ct),
                     found => found is null || Job.IsFinal(found.Status), cancellationToken) ?? job;
+            if (outcome.Scored is { } scored)
+            {
+                // Scored as it was accepted: its results are at hand, as stored.
+                var items = new List<JobResultView>(Math.Min(MaxPage, job.TotalRows));
+                JobQueries.AddScored(items, 1, scored.Results, scored.ModelVersion, MaxPage);
+                return TypedResults.Ok(new JobWithResults(JobViews.Of(job), ResultPage(job, 0, MaxPage, items)));
+            }
             if (Job.IsFinal(job.Status))
                 return TypedResults.Ok(new JobWithResults(JobViews.Of(job), await FirstPageAsync(job, queries, cancellationToken)));
         }

@@ -51,15 +51,18 @@ internal enum IntakeError
 /// <summary>A refusal: which, in words for the client, with Kestrel's status for an unreadable body and the row errors for invalid rows.</summary>
 internal sealed record IntakeRefusal(IntakeError Error, string Detail, int? StatusCode = null, IReadOnlyList<RowError>? Rows = null);
 
-/// <summary>What became of a submission: the job (new, or <see cref="Replayed"/> for a retried key), or a refusal.</summary>
-internal sealed record IntakeOutcome(Job? Job, bool Replayed, IntakeRefusal? Refusal)
+/// <summary>
+/// What became of a submission: the job (new, or <see cref="Replayed"/> for a retried key), or a refusal.
+/// <see cref="Scored"/> holds the results of a job scored whole as it was accepted (<see cref="JobOptions.InlineRows"/>), rows from 1.
+/// </summary>
+internal sealed record IntakeOutcome(Job? Job, bool Replayed, IntakeRefusal? Refusal, ScoredChunk? Scored = null)
 {
     public static implicit operator IntakeOutcome(IntakeRefusal refusal) => new(null, false, refusal);
 }
 
 /// <summary>
-/// Accepts a job while its upload streams, holding no transaction or lock while it reads: the job is recorded first as
-/// receiving (invisible; its idempotency key taken), each chunk is staged in its own short write as it fills and sent to
+/// Accepts a job while its upload streams, holding no transaction or lock while it reads: the job is recorded as
+/// receiving (invisible; its idempotency key taken) when its first full chunk is read, each chunk is staged in its own short write as it fills and sent to
 /// the workers as soon as its owner's dispatch window has room (<see cref="JobLifecycle.ClaimHeldAsync"/>; a small job's
 /// one chunk at once, to the express lane), so scoring overlaps the upload, and one short transaction at the end makes the job visible:
 /// queued, or running, failed or succeeded by what was scored meanwhile. A refused or broken upload removes the job, its
@@ -117,20 +120,25 @@ internal sealed class JobIntake(
             return new IntakeRefusal(IntakeError.Unreadable, ex.Message, ex.StatusCode);
         }
 
-        var start = await lifecycle.BeginIntakeAsync(request.Owner, request.IdempotencyKey, request.CallbackUrl, request.Name, request.Priority, request.ModelVersion, cancellationToken);
-        if (start.Existing)
-            return await ReplayAsync(start.Job, body, hash, limits.MaxUploadBytes, cancellationToken);
-
-        var job = start.Job;
+        // Recorded (receiving) when its first chunk is staged; a job scored whole here is recorded once, final.
+        var job = lifecycle.NewJob(request.Owner, request.IdempotencyKey, request.CallbackUrl, request.Name, request.Priority, request.ModelVersion);
+        var recorded = false;
+        Job? existing = null; // the job the idempotency key already names, found when recording this one
         var accepted = false;
+        // The key comes before what the body holds or a full backlog: a retry of a submission already accepted replays
+        // its job, another body under the key is refused as such (the answers a key gave when it was taken first).
+        async Task<IntakeOutcome> RefuseAsync(IntakeRefusal refusal) =>
+            !recorded && request.IdempotencyKey is { } key && await lifecycle.FindByKeyAsync(request.Owner, key, cancellationToken) is { } holder
+                ? await ReplayAsync(holder, body, hash, limits.MaxUploadBytes, cancellationToken)
+                : refusal;
+
+        if (await backlog.ReadAsync(lifecycle.BacklogAsync, cancellationToken) is var queued && queued >= limits.MaxQueuedRows)
+            return await RefuseAsync(Busy(queued));
         // The chunk being stored and sent while the next one is parsed: one at a time (so the database context is never
         // used twice at once, and at most two chunks of rows are held), and the upload never stalls for it.
         var storing = Task.CompletedTask;
         try
         {
-            if (await backlog.ReadAsync(lifecycle.BacklogAsync, cancellationToken) is var queued && queued >= limits.MaxQueuedRows)
-                return Busy(queued);
-
             var sink = new RowSink(job.ChunkSize, limits.MaxRows, request.SkipInvalidRows, limits.MaxInvalidRows);
             var chunks = 0;
             var gone = false;
@@ -139,6 +147,12 @@ internal sealed class JobIntake(
             // the job is accepted; small ones take the express lane, past big jobs' chunks and outside the dispatch window.
             // Others are held in the database, and sent as the owner's window has room.
             InlineChunk? whole = null;
+            // Records the job as receiving, once; false when its idempotency key names another job (then in existing).
+            async Task<bool> RecordAsync()
+            {
+                if (!recorded && await lifecycle.BeginIntakeAsync(job, cancellationToken) is { Existing: true } start) existing = start.Job;
+                return recorded = existing is null;
+            }
             async Task StoreAsync(int index, int firstRow, InlineChunk rows, bool express)
             {
                 gone = !await lifecycle.StageChunkAsync(job, index, firstRow, rows.Rows, rows.Features, rows.Passthrough, rows.Outcomes, rows.InvalidRows,
@@ -150,42 +164,50 @@ internal sealed class JobIntake(
                     if (!await SendAsync(job, send, express)) unsent.AddRange(send);
                 }
             }
-            async ValueTask Stage()
+            // Takes the sink's batch; false to stop reading rows (the key names another job: the rest is only hashed).
+            async ValueTask<bool> Stage()
             {
                 await storing;
                 // Once refused, keep reading for more errors to report, and store nothing.
                 if (!sink.Refused && !gone)
                 {
-                    // A format that gives rows after the end of its body (Parquet) may follow a short first batch with more.
-                    if (whole is not null)
-                    {
-                        await StoreAsync(0, 1, whole, express: false);
-                        whole = null;
-                    }
                     var index = chunks++;
                     var rows = new InlineChunk(sink.Pending, FeatureBytes.Encode(sink.Batch.Span), sink.PassthroughBatch, sink.LabelBatch,
                         [.. sink.Errors.Select(e => new JobRowError { JobId = job.Id, Row = e.Row, Where = e.Where, Message = e.Message })]);
                     var first = index == 0 && !sink.IsFull;
-                    if (!gone && first && sink.Pending <= limits.InlineRows) whole = rows;
-                    else if (!gone) storing = StoreAsync(index, sink.BatchFirstRow, rows, express: first && sink.Pending <= limits.ExpressRows);
+                    if (first && sink.Pending <= limits.InlineRows) whole = rows;
+                    else if (!await RecordAsync()) return false;
+                    else
+                    {
+                        // A format that gives rows after the end of its body (Parquet) may follow a short first batch with more.
+                        if (whole is not null)
+                        {
+                            await StoreAsync(0, 1, whole, express: false);
+                            whole = null;
+                        }
+                        if (!gone) storing = StoreAsync(index, sink.BatchFirstRow, rows, express: first && sink.Pending <= limits.ExpressRows);
+                    }
                 }
                 sink.Clear();
+                return true;
             }
             var readRefusal = await ReadAsync(body, parser, sink, Stage, hash, limits.MaxUploadBytes, cancellationToken);
             await storing;
             if (readRefusal is not null)
-                return readRefusal;
+                return readRefusal.Error == IntakeError.Invalid ? await RefuseAsync(readRefusal) : readRefusal;
+            if (existing is not null)
+                return await ReplayAsync(existing, body, hash, limits.MaxUploadBytes, cancellationToken);
             if (gone)
                 return TooSlow(limits);
             if (sink.Refused)
-                return new IntakeRefusal(IntakeError.Invalid,
+                return await RefuseAsync(new IntakeRefusal(IntakeError.Invalid,
                     $"The upload has invalid rows; nothing was stored. The first {sink.FirstErrors.Count} problem(s) are under 'rows'."
-                    + (request.SkipInvalidRows ? "" : " Add ?onInvalidRow=skip to score the valid rows and list the invalid ones."), Rows: sink.FirstErrors);
+                    + (request.SkipInvalidRows ? "" : " Add ?onInvalidRow=skip to score the valid rows and list the invalid ones."), Rows: sink.FirstErrors));
             if (sink.Rows == 0)
-                return new IntakeRefusal(IntakeError.Invalid, "The upload has no rows.");
+                return await RefuseAsync(new IntakeRefusal(IntakeError.Invalid, "The upload has no rows."));
             if (sink.InvalidRows == sink.Rows)
-                return new IntakeRefusal(IntakeError.Invalid,
-                    $"No row of the upload is valid; nothing was stored. The first {sink.FirstErrors.Count} problem(s) are under 'rows'.", Rows: sink.FirstErrors);
+                return await RefuseAsync(new IntakeRefusal(IntakeError.Invalid,
+                    $"No row of the upload is valid; nothing was stored. The first {sink.FirstErrors.Count} problem(s) are under 'rows'.", Rows: sink.FirstErrors));
 
             var requestHash = Convert.ToHexStringLower(hash.GetHashAndReset());
             if (whole is not null)
@@ -193,13 +215,12 @@ internal sealed class JobIntake(
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (await TryScoreAsync(job, whole, cancellationToken) is { } scored)
                 {
-                    if (await lifecycle.CompleteInlineAsync(job, whole, scored, requestHash, ResultColumns.Store(sink.PassthroughNames), worker.Id,
-                        System.Diagnostics.Stopwatch.GetElapsedTime(started), cancellationToken) is not { } done)
-                        return TooSlow(limits);
-                    accepted = true;
-                    return new IntakeOutcome(done, Replayed: false, null);
+                    var inline = await lifecycle.CompleteInlineAsync(job, whole, scored, requestHash, ResultColumns.Store(sink.PassthroughNames), worker.Id,
+                        System.Diagnostics.Stopwatch.GetElapsedTime(started), cancellationToken);
+                    return inline.Existing ? Replay(inline.Job, requestHash) : new IntakeOutcome(inline.Job, Replayed: false, null, scored);
                 }
                 // Scoring it here failed: the workers take it, with the attempts and retries a failing chunk has there.
+                if (!await RecordAsync()) return Replay(existing!, requestHash);
                 await StoreAsync(0, 1, whole, express: whole.Rows <= limits.ExpressRows);
                 if (gone) return TooSlow(limits);
             }
@@ -220,7 +241,7 @@ internal sealed class JobIntake(
         finally
         {
             // Refused, unreadable, or the client went away: nothing of it stays, results of chunks already scored included.
-            if (!accepted)
+            if (recorded && !accepted)
             {
                 // A store still in flight finishes first (its failure is the reason we are here, or moot now).
                 await storing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -230,17 +251,24 @@ internal sealed class JobIntake(
     }
 
     /// <summary>
-    /// The key is taken. While its first request still streams, this one is refused at once (the IETF Idempotency-Key
-    /// draft's 409). After, the body decides: the same submission replays its job, another is refused.
+    /// The key is taken by <paramref name="existing"/>. While its first request still streams, this one is refused at
+    /// once (the IETF Idempotency-Key draft's 409). After, the body decides (the rest of it is read into
+    /// <paramref name="hash"/>): the same submission replays its job, another is refused.
     /// </summary>
     private static async Task<IntakeOutcome> ReplayAsync(Job existing, PipeReader body, IncrementalHash hash, long maxBytes, CancellationToken cancellationToken)
+    {
+        if (existing.Status != JobStatus.Receiving && await ReadAsync(body, null, null, null, hash, maxBytes, cancellationToken) is { } refusal)
+            return refusal;
+        return Replay(existing, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    /// <summary>What a submission whose whole body hashed to <paramref name="requestHash"/> gets when its key names <paramref name="existing"/>.</summary>
+    private static IntakeOutcome Replay(Job existing, string requestHash)
     {
         if (existing.Status == JobStatus.Receiving)
             return new IntakeRefusal(IntakeError.KeyInProgress,
                 "A request with this Idempotency-Key is still uploading; retry when it has finished. (An upload whose server died is cleared after Jobs:MaxUploadDuration.)");
-        if (await ReadAsync(body, null, null, null, hash, maxBytes, cancellationToken) is { } refusal)
-            return refusal;
-        return existing.RequestHash == Convert.ToHexStringLower(hash.GetHashAndReset())
+        return existing.RequestHash == requestHash
             ? new IntakeOutcome(existing, Replayed: true, null)
             : new IntakeRefusal(IntakeError.KeyReused, $"Idempotency-Key was already used for job {existing.Id} with a different body.");
     }
@@ -288,7 +316,7 @@ internal sealed class JobIntake(
     /// Pumps the body through the parser (when given) into the sink, staging each full batch through <paramref name="stage"/>,
     /// and through the hash. Returns a refusal for a body over the limit, one that ends mid-row, or one the server could not read.
     /// </summary>
-    private static async Task<IntakeRefusal?> ReadAsync(PipeReader body, IUploadParser? parser, RowSink? sink, Func<ValueTask>? stage,
+    private static async Task<IntakeRefusal?> ReadAsync(PipeReader body, IUploadParser? parser, RowSink? sink, Func<ValueTask<bool>>? stage,
         IncrementalHash hash, long maxBytes, CancellationToken cancellationToken)
     {
         long total = 0;
@@ -319,12 +347,12 @@ internal sealed class JobIntake(
             if (sink is not null)
             {
                 if (sink.ShouldStop) return null;
-                if (sink.IsFull || (done && sink.Pending > 0)) await stage!();
+                if ((sink.IsFull || (done && sink.Pending > 0)) && !await stage!()) return null;
                 if (read.IsCompleted && !done && !sink.IsFull && consumed.Equals(buffer.Start))
                     return new IntakeRefusal(IntakeError.Invalid, "The upload ends in the middle of a row.");
                 // A format read once whole gives its rows now, a batch at a time.
                 while (done && !sink.ShouldStop && await parser!.ReadHeldRowsAsync(sink, cancellationToken))
-                    if (sink.IsFull) await stage!();
+                    if (sink.IsFull && !await stage!()) return null;
                 if (done && sink is { ShouldStop: false, Pending: > 0 }) await stage!();
             }
             if (done) return null;

@@ -84,17 +84,27 @@ internal sealed class JobQueries(JobsDbContext db)
         await foreach (var chunk in ScoredChunks(job, after, take, chunks).WithCancellation(cancellationToken))
         {
             if (chunk.FirstRow > nextRow && !Job.IsFinal(job.Status)) break;
-            var rows = ResultBytes.RowCount(chunk.Results);
-            nextRow = chunk.FirstRow + rows;
-            for (var i = 0; i < rows && items.Count < take; i++)
-            {
-                if (!ResultBytes.IsScored(chunk.Results, i)) continue;
-                var (delayed, probability) = ResultBytes.Read(chunk.Results, i);
-                items.Add(new JobResultView(chunk.FirstRow + i, delayed, probability, chunk.ModelVersion));
-            }
+            nextRow = AddScored(items, chunk.FirstRow, chunk.Results, chunk.ModelVersion, take);
             if (items.Count == take) break;
         }
         return items;
+    }
+
+    /// <summary>
+    /// Adds the scored rows of one chunk's results (<see cref="ResultBytes"/>, its first row numbered
+    /// <paramref name="firstRow"/>; skipped rows leave their numbers out) to <paramref name="items"/> until it holds
+    /// <paramref name="take"/>. Returns the number of the row after the chunk.
+    /// </summary>
+    public static int AddScored(List<JobResultView> items, int firstRow, byte[] results, string? modelVersion, int take)
+    {
+        var rows = ResultBytes.RowCount(results);
+        for (var i = 0; i < rows && items.Count < take; i++)
+        {
+            if (!ResultBytes.IsScored(results, i)) continue;
+            var (delayed, probability) = ResultBytes.Read(results, i);
+            items.Add(new JobResultView(firstRow + i, delayed, probability, modelVersion));
+        }
+        return firstRow + rows;
     }
 
     /// <summary>

@@ -62,29 +62,35 @@ public sealed class JobLifecycle(
     // ─── intake ────────────────────────────────────────────────────────────────────────────────────────────
 
     /// <summary>
-    /// Records a new job as <see cref="JobStatus.Receiving"/> (invisible to every reader) so its chunks can be staged
-    /// one short write at a time. With an idempotency key already taken by this owner, returns that job instead
-    /// (<see cref="IntakeStart.Existing"/>): the unique index decides between overlapping requests, at once.
-    /// <paramref name="modelVersion"/> pins the job: every chunk is scored by that registered version.
+    /// A new job as a submission starts it, in memory only: receiving, created now, with the configured chunk size.
+    /// <see cref="BeginIntakeAsync"/> records it when its upload needs staging; <see cref="CompleteInlineAsync"/>
+    /// records it final when the whole upload was one small chunk. <paramref name="modelVersion"/> pins it: every chunk
+    /// is scored by that registered version.
     /// </summary>
-    public async Task<IntakeStart> BeginIntakeAsync(string owner, string? idempotencyKey, string? callbackUrl, string? name, JobPriority priority,
-        string? modelVersion, CancellationToken cancellationToken)
+    public Job NewJob(string owner, string? idempotencyKey, string? callbackUrl, string? name, JobPriority priority, string? modelVersion) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        Status = JobStatus.Receiving,
+        CreatedAt = Now,
+        ChunkSize = options.Value.ChunkSize,
+        Owner = owner,
+        IdempotencyKey = idempotencyKey,
+        CallbackUrl = callbackUrl,
+        Name = name,
+        Priority = priority,
+        ModelVersion = modelVersion,
+    };
+
+    /// <summary>
+    /// Records <paramref name="job"/> (from <see cref="NewJob"/>) as <see cref="JobStatus.Receiving"/> (invisible to
+    /// every reader) so its chunks can be staged one short write at a time. With an idempotency key already taken by
+    /// this owner, returns that job instead (<see cref="IntakeStart.Existing"/>): the unique index decides between
+    /// overlapping requests, at once.
+    /// </summary>
+    public async Task<IntakeStart> BeginIntakeAsync(Job job, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var job = new Job
-            {
-                Id = Guid.CreateVersion7(),
-                Status = JobStatus.Receiving,
-                CreatedAt = Now,
-                ChunkSize = options.Value.ChunkSize,
-                Owner = owner,
-                IdempotencyKey = idempotencyKey,
-                CallbackUrl = callbackUrl,
-                Name = name,
-                Priority = priority,
-                ModelVersion = modelVersion,
-            };
             // ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike): an overlapping request that holds the key makes this
             // insert a no-op, not an error, so the race costs neither an exception nor an error in the log.
             var status = nameof(JobStatus.Receiving);
@@ -95,12 +101,13 @@ public sealed class JobLifecycle(
                 INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, idempotency_key, callback_url, callback_attempts, name, priority, model_version)
                 VALUES ({0}, {1}, 0, 0, 0, {2}, 0, 0, {3}, {4}, {5}, {6}, 0, {7}, {8}, {9})
                 ON CONFLICT DO NOTHING
-                """, job.Id, status, job.ChunkSize, job.CreatedAt, owner, idempotencyKey, callbackUrl, name, (int)priority, modelVersion), cancellationToken);
+                """, job.Id, status, job.ChunkSize, job.CreatedAt, job.Owner, job.IdempotencyKey, job.CallbackUrl, job.Name, (int)job.Priority, job.ModelVersion),
+                cancellationToken);
             if (inserted == 1) return new IntakeStart(job, Existing: false);
-            if (await FindByKeyAsync(owner, idempotencyKey!, cancellationToken) is { } existing)
+            if (await FindByKeyAsync(job.Owner, job.IdempotencyKey!, cancellationToken) is { } existing)
                 return new IntakeStart(existing, Existing: true);
             // The key's holder was an upload abandoned between our insert and our look-up: try again.
-            if (attempt == 3) throw new InvalidOperationException($"Idempotency-Key '{idempotencyKey}' is contended; could not record the job.");
+            if (attempt == 3) throw new InvalidOperationException($"Idempotency-Key '{job.IdempotencyKey}' is contended; could not record the job.");
         }
     }
 
@@ -227,7 +234,8 @@ public sealed class JobLifecycle(
         db.Jobs.Where(j => Job.ActiveStatuses.Contains(j.Status))
             .SumAsync(j => (long)(j.TotalRows - j.ProcessedRows - j.FailedRows), cancellationToken);
 
-    private Task<Job?> FindByKeyAsync(string owner, string key, CancellationToken cancellationToken) =>
+    /// <summary>The owner's job that <paramref name="key"/> (an Idempotency-Key) names, in any status, or null.</summary>
+    public Task<Job?> FindByKeyAsync(string owner, string key, CancellationToken cancellationToken) =>
         db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Owner == owner && j.IdempotencyKey == key, cancellationToken);
 
     // ─── a client's job ──────────────────────────────────────────────────────────────────────────────────
@@ -432,68 +440,65 @@ public sealed class JobLifecycle(
     }
 
     /// <summary>
-    /// Records a receiving job that was scored whole as it was accepted (<see cref="JobOptions.InlineRows"/>): its one
-    /// chunk, done, with its rows, results, invalid rows and outcomes, and the job succeeded, in one transaction: the
-    /// job is never visible before it has its results, and never queued, so it passes no worker, broker or backlog.
-    /// Returns the job as stored, or null when it is gone (removed as abandoned while this upload was streaming).
+    /// Records a job that was scored whole as it was accepted (<see cref="JobOptions.InlineRows"/>): <paramref name="job"/>
+    /// (from <see cref="NewJob"/>, never recorded) succeeded, with its one chunk done and its rows, results, invalid rows
+    /// and outcomes, in one insert of each: the job is never visible before it has its results, and never queued, so it
+    /// passes no worker, broker or backlog. Returns the job as stored, or (<see cref="IntakeStart.Existing"/>, nothing
+    /// written) the job whose idempotency key it shares, which an overlapping request recorded first.
     /// </summary>
-    public async Task<Job?> CompleteInlineAsync(Job job, InlineChunk chunk, ScoredChunk scored, string requestHash, string? passthroughColumns,
+    public async Task<IntakeStart> CompleteInlineAsync(Job job, InlineChunk chunk, ScoredChunk scored, string requestHash, string? passthroughColumns,
         string scoredBy, TimeSpan elapsed, CancellationToken cancellationToken)
     {
         var now = Now;
-        if (chunk.Outcomes is not null)
-            db.ChunkOutcomes.Add(new JobChunkOutcome { JobId = job.Id, ChunkIndex = 0, Outcomes = chunk.Outcomes, UpdatedAt = now });
-        db.AddRange(
-            new JobInput { JobId = job.Id, ChunkIndex = 0, Features = chunk.Features, Passthrough = chunk.Passthrough },
-            new JobChunk
-            {
-                JobId = job.Id, ChunkIndex = 0, FirstRow = 1, RowCount = chunk.Rows, InvalidRows = chunk.InvalidRows.Count,
-                Status = ChunkStatus.Done, Attempts = 1, WorkerId = scoredBy, DispatchedAt = now, FinishedAt = now, ModelVersion = scored.ModelVersion,
-            });
-        db.RowErrors.AddRange(chunk.InvalidRows);
-        AddResults(job.Id, 0, scored);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException ex) when (DatabaseErrors.IsForeignKeyViolation(ex))
-        {
-            return null;
-        }
-        finally
-        {
-            db.ChangeTracker.Clear();
-        }
         var valid = chunk.Rows - chunk.InvalidRows.Count;
-        var version = scored.ModelVersion;
-        var accepted = await db.Jobs.Where(j => j.Id == job.Id && j.Status == JobStatus.Receiving)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.TotalRows, chunk.Rows)
-                .SetProperty(j => j.ProcessedRows, valid)
-                .SetProperty(j => j.FailedRows, chunk.InvalidRows.Count)
-                .SetProperty(j => j.ChunkCount, 1)
-                .SetProperty(j => j.ChunksDone, 1)
-                .SetProperty(j => j.RequestHash, requestHash)
-                .SetProperty(j => j.PassthroughColumns, passthroughColumns)
-                .SetProperty(j => j.ModelVersion, version)
-                .SetProperty(j => j.StartedAt, now)
-                .Finish(JobStatus.Succeeded, now), cancellationToken);
-        if (accepted == 0) return null;
-        await transaction.CommitAsync(cancellationToken);
+        // As the acceptance and the last chunk's completion would leave it.
+        job.TotalRows = chunk.Rows;
+        job.ProcessedRows = valid;
+        job.FailedRows = chunk.InvalidRows.Count;
+        job.ChunkCount = job.ChunksDone = 1;
+        job.RequestHash = requestHash;
+        job.PassthroughColumns = passthroughColumns;
+        job.ModelVersion = scored.ModelVersion;
+        job.StartedAt = now;
+        job.Finish(JobStatus.Succeeded, now);
+        for (var attempt = 1; ; attempt++)
+        {
+            db.Jobs.Add(job);
+            if (chunk.Outcomes is not null)
+                db.ChunkOutcomes.Add(new JobChunkOutcome { JobId = job.Id, ChunkIndex = 0, Outcomes = chunk.Outcomes, UpdatedAt = now });
+            db.AddRange(
+                new JobInput { JobId = job.Id, ChunkIndex = 0, Features = chunk.Features, Passthrough = chunk.Passthrough },
+                new JobChunk
+                {
+                    JobId = job.Id, ChunkIndex = 0, FirstRow = 1, RowCount = chunk.Rows, InvalidRows = chunk.InvalidRows.Count,
+                    Status = ChunkStatus.Done, Attempts = 1, WorkerId = scoredBy, DispatchedAt = now, FinishedAt = now, ModelVersion = scored.ModelVersion,
+                });
+            db.RowErrors.AddRange(chunk.InvalidRows);
+            AddResults(job.Id, 0, scored);
+            try
+            {
+                // One SaveChanges: one round trip and one transaction of its own, no savepoints.
+                await db.SaveChangesAsync(cancellationToken);
+                break;
+            }
+            catch (DbUpdateException ex) when (job.IdempotencyKey is not null && DatabaseErrors.IsUniqueViolation(ex))
+            {
+                // An overlapping request with the same key recorded its job first.
+                db.ChangeTracker.Clear();
+                if (await FindByKeyAsync(job.Owner, job.IdempotencyKey, cancellationToken) is { } existing)
+                    return new IntakeStart(existing, Existing: true);
+                // Its holder was an upload abandoned between our insert and our look-up: try again.
+                if (attempt == 3) throw;
+            }
+            finally
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
 
         metrics.ChunkDone(valid, elapsed);
         metrics.JobSucceeded(job.CreatedAt, now, chunk.Rows);
-        changes.Notify(job.Id);
-        // The row as the update left it (the receiving job's columns, and the times in whole microseconds, as stored).
-        return new Job
-        {
-            Id = job.Id, Status = JobStatus.Succeeded, CreatedAt = job.CreatedAt, StartedAt = now, FinishedAt = now, ChunkSize = job.ChunkSize,
-            TotalRows = chunk.Rows, ProcessedRows = valid, FailedRows = chunk.InvalidRows.Count, ChunkCount = 1, ChunksDone = 1,
-            Owner = job.Owner, IdempotencyKey = job.IdempotencyKey, CallbackUrl = job.CallbackUrl, Name = job.Name, Priority = job.Priority,
-            ModelVersion = version, RequestHash = requestHash, PassthroughColumns = passthroughColumns,
-            CallbackState = job.CallbackUrl is null ? null : CallbackState.Pending, CallbackNextAttemptAt = job.CallbackUrl is null ? null : now,
-        };
+        return new IntakeStart(job, Existing: false);
     }
 
     /// <summary>
@@ -830,7 +835,10 @@ public sealed record RedeliverOutcome(RedeliverResult Result, Job? Job);
 /// </summary>
 public sealed record InlineChunk(int Rows, byte[] Features, byte[]? Passthrough, byte[]? Outcomes, IReadOnlyList<JobRowError> InvalidRows);
 
-/// <summary>The job a submission works on: a new receiving one, or (<see cref="Existing"/>) the one its idempotency key already names.</summary>
+/// <summary>
+/// The job a submission works on: its own, as recorded (receiving, or succeeded when scored as it was accepted), or
+/// (<see cref="Existing"/>) the one its idempotency key already names.
+/// </summary>
 public sealed record IntakeStart(Job Job, bool Existing);
 
 public enum AcceptResult
@@ -903,6 +911,15 @@ internal static class JobFinish
             .SetProperty(j => j.FinishedAt, If(when, _ => (DateTime?)now, j => j.FinishedAt))
             .SetProperty(j => j.CallbackState, If(when, j => j.CallbackUrl != null ? CallbackState.Pending : j.CallbackState, j => j.CallbackState))
             .SetProperty(j => j.CallbackNextAttemptAt, If(when, j => j.CallbackUrl != null ? now : j.CallbackNextAttemptAt, j => j.CallbackNextAttemptAt));
+    }
+
+    /// <summary>The same, on a job not yet recorded (one scored whole as it was accepted), before it is inserted.</summary>
+    public static void Finish(this Job job, JobStatus status, DateTime now)
+    {
+        if (!Job.IsFinal(status)) throw new ArgumentException($"{status} is not a final status.", nameof(status));
+        job.Status = status;
+        job.FinishedAt = now;
+        if (job.CallbackUrl is not null) (job.CallbackState, job.CallbackNextAttemptAt) = (CallbackState.Pending, now);
     }
 
     /// <summary><c>j => when(j) ? then(j) : otherwise(j)</c>, or just <paramref name="then"/> without a condition.</summary>

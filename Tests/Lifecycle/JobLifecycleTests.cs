@@ -26,9 +26,9 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task A_receiving_job_holds_its_key_and_is_queued_only_when_accepted()
     {
-        var first = await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-1", null, null, JobPriority.Normal, null, CancellationToken.None));
-        var second = await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-1", null, null, JobPriority.Normal, null, CancellationToken.None));
-        var otherOwner = await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("someone-else", "key-1", null, null, JobPriority.Normal, null, CancellationToken.None));
+        var first = await _host.WithLifecycleAsync(l => l.BeginIntakeAsync(l.NewJob("", "key-1", null, null, JobPriority.Normal, null), CancellationToken.None));
+        var second = await _host.WithLifecycleAsync(l => l.BeginIntakeAsync(l.NewJob("", "key-1", null, null, JobPriority.Normal, null), CancellationToken.None));
+        var otherOwner = await _host.WithLifecycleAsync(l => l.BeginIntakeAsync(l.NewJob("someone-else", "key-1", null, null, JobPriority.Normal, null), CancellationToken.None));
 
         Assert.False(first.Existing);
         Assert.True(second.Existing);
@@ -47,22 +47,22 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task An_abandoned_intake_removes_the_job_and_its_staged_chunks_and_frees_the_key()
     {
-        var job = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-2", null, null, JobPriority.Normal, null, CancellationToken.None))).Job;
+        var job = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync(l.NewJob("", "key-2", null, null, JobPriority.Normal, null), CancellationToken.None))).Job;
         await _host.WithLifecycleAsync(l => l.StageChunkAsync(job, 0, 1, 1, [0], null, null, [], dispatched: true, CancellationToken.None));
 
         await _host.WithLifecycleAsync(async l => { await l.AbandonIntakeAsync(job.Id); return 0; });
 
         Assert.Null(await _host.JobAsync(job.Id));
         Assert.Equal(0, await _host.QueryAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.Chunks)));
-        Assert.False((await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", "key-2", null, null, JobPriority.Normal, null, CancellationToken.None))).Existing);
+        Assert.False((await _host.WithLifecycleAsync(l => l.BeginIntakeAsync(l.NewJob("", "key-2", null, null, JobPriority.Normal, null), CancellationToken.None))).Existing);
     }
 
     [Fact]
     public async Task Uploads_older_than_the_longest_upload_time_are_swept_and_younger_ones_kept()
     {
-        var old = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, null, null, JobPriority.Normal, null, CancellationToken.None))).Job;
+        var old = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync(l.NewJob("", null, null, null, JobPriority.Normal, null), CancellationToken.None))).Job;
         _host.Clock.Advance(TimeSpan.FromMinutes(25));
-        var young = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, null, null, JobPriority.Normal, null, CancellationToken.None))).Job;
+        var young = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync(l.NewJob("", null, null, null, JobPriority.Normal, null), CancellationToken.None))).Job;
         _host.Clock.Advance(TimeSpan.FromMinutes(7)); // old: 32 minutes, past 30 and a minute's grace; young: 7
 
         Assert.Equal(1, await _host.WithLifecycleAsync(l => l.RemoveAbandonedIntakesAsync(CancellationToken.None)));
@@ -77,7 +77,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     {
         await using var host = await LifecycleHost.StartAsync(new Dictionary<string, string?> { ["Jobs:MaxQueuedRows"] = "250" });
         await host.SubmitAsync(chunks: 2);
-        var job = (await host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, null, null, JobPriority.Normal, null, CancellationToken.None))).Job;
+        var job = (await host.WithLifecycleAsync(l => l.BeginIntakeAsync(l.NewJob("", null, null, null, JobPriority.Normal, null), CancellationToken.None))).Job;
 
         var outcome = await host.WithLifecycleAsync(l => l.AcceptAsync(job, 100, 0, 1, "h", null, CancellationToken.None));
 
@@ -228,7 +228,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task A_final_job_queues_its_callback_and_one_host_claims_each_attempt()
     {
-        var job = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync("", null, "https://hooks.example.com/x", null, JobPriority.Normal, null, CancellationToken.None))).Job;
+        var job = (await _host.WithLifecycleAsync(l => l.BeginIntakeAsync(l.NewJob("", null, "https://hooks.example.com/x", null, JobPriority.Normal, null), CancellationToken.None))).Job;
         await _host.WithLifecycleAsync(l => l.AcceptAsync(job, 0, 0, 0, "h", null, CancellationToken.None));
         await _host.WithLifecycleAsync(l => l.CancelAsync(job.Id, "", CancellationToken.None));
 

@@ -73,7 +73,7 @@ public sealed class LifecycleHost : IAsyncDisposable
         var flights = JobApi.Flights(chunks * chunkRows);
         return await WithLifecycleAsync(async lifecycle =>
         {
-            var job = (await lifecycle.BeginIntakeAsync("", key, null, null, priority, null, CancellationToken.None)).Job;
+            var job = (await lifecycle.BeginIntakeAsync(lifecycle.NewJob("", key, null, null, priority, null), CancellationToken.None)).Job;
             for (var i = 0; i < chunks; i++)
             {
                 var features = flights.Skip(i * chunkRows).Take(chunkRows).SelectMany(f => TestFiles.Encode(f.Airline, f.FlightType, f.Month)).ToArray();
