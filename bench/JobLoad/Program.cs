@@ -18,7 +18,8 @@ using NpgsqlTypes;
 //                             prints "jobs_per_second submit_to_final_p50_ms p99_ms created_to_finished_p50_ms p99_ms failures"
 //   floor CONNECTION CLIENTS SECONDS ROWS
 //                             the per-job floor: only the durable writes one small job needs, in the service's own tables
-//                             (create the job with its chunk and inputs; complete the chunk with its results, and the job),
+//                             (one transaction: the job succeeded, its chunk done, its inputs and its results, as the API
+//                             records a job it scored as it accepted it),
 //                             from CLIENTS connections for SECONDS; prints "jobs_per_second p50_ms p99_ms"
 //   behind API_URL BIG_ROWS SMALL_ROWS [BIG_KEY SMALL_KEY]
 //                             fairness: a SMALL_ROWS-row job alone, a BIG_ROWS-row job alone, then the big one again with
@@ -178,7 +179,8 @@ static async Task<int> FloorAsync(string connectionString, int clients, TimeSpan
             var begun = Stopwatch.GetTimestamp();
             var id = Guid.CreateVersion7();
             var now = DateTime.UtcNow;
-            // Submit: the job, its chunk and its inputs, queued, in one transaction.
+            // A small job is scored as it is accepted: the job succeeded, its chunk done, its inputs and its results,
+            // in one transaction (the rows the service writes for it; the index and constraint checks come with them).
             await using (var connection = await source.OpenConnectionAsync())
             await using (var transaction = await connection.BeginTransactionAsync())
             {
@@ -186,25 +188,10 @@ static async Task<int> FloorAsync(string connectionString, int clients, TimeSpan
                 {
                     BatchCommands =
                     {
-                        Command("INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, owner, callback_attempts) VALUES ($1, 'Queued', $2, 0, 0, 50000, 1, 0, $3, '', 0)", id, rows, now),
-                        Command("INSERT INTO job_chunks (job_id, chunk_index, first_row, row_count, invalid_rows, status, attempts, dispatched_at) VALUES ($1, 0, 1, $2, 0, 'Pending', 0, $3)", id, rows, now),
+                        Command("INSERT INTO jobs (id, status, total_rows, processed_rows, failed_rows, chunk_size, chunk_count, chunks_done, created_at, started_at, finished_at, owner, callback_attempts, model_version) VALUES ($1, 'Succeeded', $2, $2, 0, 50000, 1, 1, $3, $3, $3, '', 0, 'floor')", id, rows, now),
+                        Command("INSERT INTO job_chunks (job_id, chunk_index, first_row, row_count, invalid_rows, status, attempts, dispatched_at, finished_at, model_version) VALUES ($1, 0, 1, $2, 0, 'Done', 1, $3, $3, 'floor')", id, rows, now),
                         Command("INSERT INTO job_inputs (job_id, chunk_index, features) VALUES ($1, 0, $2)", id, features),
-                    },
-                };
-                await batch.ExecuteNonQueryAsync();
-                await transaction.CommitAsync();
-            }
-            // Complete: the chunk done with its results, and the job succeeded, in one transaction.
-            await using (var connection = await source.OpenConnectionAsync())
-            await using (var transaction = await connection.BeginTransactionAsync())
-            {
-                await using var batch = new NpgsqlBatch(connection, transaction)
-                {
-                    BatchCommands =
-                    {
-                        Command("UPDATE job_chunks SET status = 'Done', finished_at = $2, model_version = 'floor' WHERE job_id = $1 AND chunk_index = 0", id, DateTime.UtcNow),
                         Command("INSERT INTO job_chunk_results (job_id, chunk_index, results) VALUES ($1, 0, $2)", id, results),
-                        Command("UPDATE jobs SET status = 'Succeeded', processed_rows = total_rows, chunks_done = 1, started_at = $2, finished_at = $2, model_version = 'floor' WHERE id = $1", id, DateTime.UtcNow),
                     },
                 };
                 await batch.ExecuteNonQueryAsync();
