@@ -120,6 +120,9 @@ public sealed class InlineJobTests : IAsyncLifetime
         var id = answer.GetProperty("job").GetProperty("id").GetGuid();
         var errors = await Api.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}/errors");
         Assert.Equal(50, Assert.Single(errors.GetProperty("items").EnumerateArray()).GetProperty("row").GetInt32());
+        // The page answered from memory is the page as stored.
+        var stored = await Api.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}/results");
+        Assert.Equal(stored.GetProperty("items").GetRawText(), answer.GetProperty("results").GetProperty("items").GetRawText());
     }
 
     [Fact]
