@@ -99,6 +99,8 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
             ["Jobs:QueueName"] = $"score-chunk-{database}",
             ["Database:MigrateOnStart"] = "true",
             ["Logging:LogLevel:Default"] = "Warning",
+            // Chunks smaller than the upload's head, so the job is recorded while the rest is held back.
+            ["Jobs:ChunkSize"] = "500",
         };
         await using var api = ChildProcess.Start("FlightDelay.Api.dll", settings, "sigterm-api-upload");
         try
@@ -108,7 +110,7 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
             var flights = JobApi.Csv(JobApi.Flights(2_000, seed: 19)).Split('\n');
             var upload = new GatedContent(string.Join('\n', flights[..1_000]) + "\n", string.Join('\n', flights[1_000..]));
             var sent = http.PostAsync("/v1/jobs", upload);
-            // The head is in: the upload's job is recorded, receiving.
+            // The head is in: the upload's job is recorded, receiving (when its first full chunk was staged).
             await Poll.UntilAsync(() => TestDatabases.ScalarAsync(connectionString, "SELECT count(*) FROM jobs"), n => n is long c && c == 1, Deadline, "the upload to begin");
 
             var stopping = Stopwatch.StartNew();
