@@ -168,23 +168,25 @@ public static class JobEndpoints
             if (!Job.IsFinal(job.Status))
                 job = await changes.ReadUntilAsync(job.Id, wait, ct => queries.FindAsync(job.Id, client.Owner, ct),
                     found => found is null || Job.IsFinal(found.Status), cancellationToken) ?? job;
-            if (outcome.Scored is { } scored)
-            {
-                // Scored as it was accepted: its results are at hand, as stored.
-                var items = new List<JobResultView>(Math.Min(MaxPage, job.TotalRows));
-                JobQueries.AddScored(items, 1, scored.Results, scored.ModelVersion, MaxPage);
-                return TypedResults.Ok(new JobWithResults(JobViews.Of(job), ResultPage(job, 0, MaxPage, items)));
-            }
             if (Job.IsFinal(job.Status))
-                return TypedResults.Ok(new JobWithResults(JobViews.Of(job), await FirstPageAsync(job, queries, cancellationToken)));
+                return TypedResults.Ok(new JobWithResults(JobViews.Of(job), await FirstPageAsync(job, outcome.Scored, queries, cancellationToken)));
         }
         var view = JobViews.Of(job);
         return TypedResults.Accepted(view.Links.Self, view);
     }
 
-    /// <summary>A job's results from row 1, one full page: what a finished submission answers inline.</summary>
-    private static async Task<JobResultPage> FirstPageAsync(Job job, JobQueries queries, CancellationToken cancellationToken) =>
-        ResultPage(job, 0, MaxPage, await queries.ResultsAsync(job, 0, MaxPage, cancellationToken));
+    /// <summary>
+    /// A job's results from row 1, one full page: what a finished submission answers inline. Read from
+    /// <paramref name="scored"/> when the API scored the job whole as it accepted it (its results, as stored), else from
+    /// the database.
+    /// </summary>
+    private static async Task<JobResultPage> FirstPageAsync(Job job, ScoredChunk? scored, JobQueries queries, CancellationToken cancellationToken)
+    {
+        if (scored is null) return ResultPage(job, 0, MaxPage, await queries.ResultsAsync(job, 0, MaxPage, cancellationToken));
+        var items = new List<JobResultView>(Math.Min(MaxPage, job.TotalRows));
+        JobQueries.AddScored(items, 1, scored.Results, scored.ModelVersion, MaxPage);
+        return ResultPage(job, 0, MaxPage, items);
+    }
 
     /// <summary>A page of results read after row <paramref name="from"/>, with the link to the next one while there are more rows or the job runs.</summary>
     private static JobResultPage ResultPage(Job job, int from, int take, List<JobResultView> items)

@@ -484,7 +484,6 @@ public sealed class JobLifecycle(
             catch (DbUpdateException ex) when (job.IdempotencyKey is not null && DatabaseErrors.IsUniqueViolation(ex))
             {
                 // An overlapping request with the same key recorded its job first.
-                db.ChangeTracker.Clear();
                 if (await FindByKeyAsync(job.Owner, job.IdempotencyKey, cancellationToken) is { } existing)
                     return new IntakeStart(existing, Existing: true);
                 // Its holder was an upload abandoned between our insert and our look-up: try again.
